@@ -1,0 +1,34 @@
+/*
+ * opfs.h - the overpack overlay filesystem as a library.
+ *
+ * overpackfs(8) wraps it in a command; overpack run links it directly and
+ * serves the mount from its namespace's init process.  The caller opens the
+ * three layer directories and hands the fds over; the filesystem never
+ * resolves a layer by path after that, so nothing mounted later (the
+ * overlay itself included) can appear inside a layer.
+ *
+ * Return convention: opfs_new returns NULL and opfs_mount/opfs_loop return
+ * -1, both with errno set.  Nothing here exits the process.
+ */
+#ifndef OVERPACK_OPFS_H
+#define OVERPACK_OPFS_H
+
+struct fuse_args;
+struct opfs;
+
+struct opfs_config {
+	int		 lowerfd;	/* base root, a directory; owned by opfs */
+	int		 upperfd;	/* upper layer root; owned by opfs */
+	int		 workfd;	/* scratch dir on upper's fs; owned by opfs */
+	const char	*upperdir;	/* names, for messages only */
+	int		 debug;		/* log every request to stderr */
+};
+
+struct opfs	*opfs_new(const struct opfs_config *, struct fuse_args *);
+int		 opfs_mount(struct opfs *, const char *mountpoint);
+int		 opfs_loop(struct opfs *);	/* until unmounted or exited */
+void		 opfs_exit(struct opfs *);	/* ask the loop to return */
+void		 opfs_unmount(struct opfs *);
+void		 opfs_free(struct opfs *);	/* closes the layer fds */
+
+#endif

@@ -1,0 +1,71 @@
+/*
+ * overpack.c - the overpack command: option-less entry point and the table
+ * of subcommands.  Each subcommand parses its own options (see run.c,
+ * pack.c, diff.c) and returns the process exit status.
+ */
+#include "config.h"
+
+#include <err.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "overpack.h"
+
+const char *progname_sub = "";
+
+static const struct cmd {
+	const char	*name;
+	int		(*fn)(int, char **);
+	const char	*synopsis;
+} cmds[] = {
+	{ "run",  cmd_run,
+	  "run [-o FILE] [-f FORMAT] [-u DIR] [--root DIR] [--bind SRC[:DST]]\n"
+	  "\t\t[--network] [--keep] -- COMMAND [ARG ...]" },
+	{ "pack", cmd_pack,
+	  "pack -o FILE [-f FORMAT] [--root DIR] [--exclude PATTERN]\n"
+	  "\t\t[--include PATTERN] [--no-default-excludes] UPPER" },
+	{ "diff", cmd_diff,
+	  "diff [--json] [--root DIR] UPPER" },
+};
+
+static void
+usage(FILE *fp)
+{
+	size_t i;
+
+	fprintf(fp, "usage:");
+	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		fprintf(fp, "%s overpack %s\n", i ? "      " : " ",
+		    cmds[i].synopsis);
+	fprintf(fp, "       overpack --help | --version\n");
+}
+
+int
+main(int argc, char *argv[])
+{
+	size_t i;
+
+	if (argc < 2) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+	    strcmp(argv[1], "help") == 0) {
+		usage(stdout);
+		return 0;
+	}
+	if (strcmp(argv[1], "--version") == 0) {
+		printf("overpack %s\n", PACKAGE_VERSION);
+		return 0;
+	}
+	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		if (strcmp(argv[1], cmds[i].name) == 0) {
+			progname_sub = cmds[i].name;
+			return cmds[i].fn(argc - 1, argv + 1);
+		}
+	}
+	warnx("unknown command '%s'", argv[1]);
+	usage(stderr);
+	return EXIT_USAGE;
+}

@@ -1,0 +1,150 @@
+/*
+ * util.c - small helpers for the command side: allocation that cannot
+ * fail quietly, path cleaning and printing names safely.
+ */
+#include "config.h"
+
+#include <err.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "overpack.h"
+
+void *
+xmalloc(size_t n)
+{
+	void *p;
+
+	if ((p = malloc(n ? n : 1)) == NULL)
+		err(EXIT_RUNFAIL, "out of memory");
+	return p;
+}
+
+void *
+xcalloc(size_t n, size_t m)
+{
+	void *p;
+
+	if ((p = calloc(n ? n : 1, m ? m : 1)) == NULL)
+		err(EXIT_RUNFAIL, "out of memory");
+	return p;
+}
+
+void *
+xrealloc(void *p, size_t n)
+{
+	if ((p = realloc(p, n ? n : 1)) == NULL)
+		err(EXIT_RUNFAIL, "out of memory");
+	return p;
+}
+
+char *
+xstrdup(const char *s)
+{
+	char *p;
+
+	if ((p = strdup(s)) == NULL)
+		err(EXIT_RUNFAIL, "out of memory");
+	return p;
+}
+
+int
+xasprintf(char **ret, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vasprintf(ret, fmt, ap);
+	va_end(ap);
+	if (n == -1)
+		err(EXIT_RUNFAIL, "out of memory");
+	return n;
+}
+
+/*
+ * Lexically clean an absolute version of p: no "." or ".." components,
+ * no doubled or trailing slashes.  Symlinks are not resolved.
+ */
+char *
+abspath(const char *p)
+{
+	char *buf, *out, *s, *tok, *save;
+	char *cwd = NULL;
+	size_t len;
+
+	if (*p != '/') {
+		if ((cwd = getcwd(NULL, 0)) == NULL)
+			return NULL;
+		xasprintf(&buf, "%s/%s", cwd, p);
+		free(cwd);
+	} else
+		buf = xstrdup(p);
+	len = strlen(buf);
+	out = xmalloc(len + 2);
+	out[0] = '\0';
+	for (s = buf; (tok = strtok_r(s, "/", &save)) != NULL; s = NULL) {
+		if (strcmp(tok, ".") == 0)
+			continue;
+		if (strcmp(tok, "..") == 0) {
+			char *slash = strrchr(out, '/');
+			if (slash != NULL)
+				*slash = '\0';
+			continue;
+		}
+		strcat(out, "/");
+		strcat(out, tok);
+	}
+	if (out[0] == '\0')
+		strcpy(out, "/");
+	free(buf);
+	return out;
+}
+
+/* Print a file name so that newlines, control bytes and invalid UTF-8
+ * cannot forge output lines: such bytes come out as \n, \t, \\ or \ooo. */
+void
+fputname(const char *name, FILE *fp)
+{
+	const unsigned char *s = (const unsigned char *)name;
+	int n, i;
+
+	while (*s) {
+		if (*s == '\\') {
+			fputs("\\\\", fp);
+			s++;
+		} else if (*s == '\n') {
+			fputs("\\n", fp);
+			s++;
+		} else if (*s == '\t') {
+			fputs("\\t", fp);
+			s++;
+		} else if (*s < 0x20 || *s == 0x7f) {
+			fprintf(fp, "\\%03o", *s++);
+		} else if (*s < 0x80) {
+			fputc(*s++, fp);
+		} else {
+			/* A well-formed UTF-8 sequence passes unchanged. */
+			if ((*s & 0xe0) == 0xc0 && *s >= 0xc2)
+				n = 1;
+			else if ((*s & 0xf0) == 0xe0)
+				n = 2;
+			else if ((*s & 0xf8) == 0xf0 && *s <= 0xf4)
+				n = 3;
+			else
+				n = -1;
+			for (i = 1; n > 0 && i <= n; i++)
+				if ((s[i] & 0xc0) != 0x80)
+					n = -1;
+			if (n < 0) {
+				fprintf(fp, "\\%03o", *s++);
+				continue;
+			}
+			fwrite(s, 1, n + 1, fp);
+			s += n + 1;
+		}
+	}
+}
