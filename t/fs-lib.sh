@@ -91,7 +91,7 @@ lower_listing() {
 	(cd "$L" &&
 	find . -printf '%p %y %m %u %g %s %n %T@ %l\n' | sort &&
 	find . -type f -print0 | sort -z | xargs -0r sha256sum &&
-	getfattr -R -P -d -m - -e hex . 2>/dev/null)
+	getfattr -R -P -h -d -m - -e hex .)
 }
 
 lower_snapshot() { lower_listing >"$TRASH/lower.snap"; }
