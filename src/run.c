@@ -1,0 +1,1074 @@
+/*
+ * run.c - overpack run: execute a command over a copy-on-write view of the
+ * base root and keep what it changed in an upper layer.
+ *
+ * Three processes (see run.h): P parses and checks the arguments, makes
+ * the session directories, forks I into new namespaces and packs the upper
+ * layer when the command succeeded.  I, pid 1 of its pid namespace, hides
+ * the session directories, clones the base mount tree as the lower layer,
+ * serves the overlay filesystem in threads and reaps everything.  C makes
+ * the mounts the command needs inside the merged view, chroots into it and
+ * executes the command.
+ *
+ * Invariants: nothing mounted here propagates to the host (I makes "/"
+ * recursively private first); the lower layer is a detached clone taken
+ * before the merged view is mounted, so the view never contains itself;
+ * when P dies, I gets SIGKILL, and when I dies, the kernel kills the pid
+ * namespace and drops the mount namespace.  Directories C creates in the
+ * upper layer for mount points are removed again by I.
+ *
+ * Messages: err/warn, "overpack: what failed 'path': why".  Setup failures
+ * exit EXIT_RUNFAIL; a bad invocation exits EXIT_USAGE before anything is
+ * created.
+ */
+#include "config.h"
+
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <net/if.h>
+
+#include <err.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <limits.h>
+#include <poll.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <fuse_lowlevel.h>
+
+#include "layer.h"
+#include "opfs.h"
+#include "overpack.h"
+#include "pack.h"
+#include "run.h"
+
+/* Mount options of the merged view; see overpack(1). */
+#define RUN_FUSE_OPTS \
+	"allow_other,default_permissions,suid,dev,fsname=overpack," \
+	"subtype=overpackfs"
+
+static const char *const run_devnodes[] = {
+	"null", "zero", "full", "random", "urandom", "tty",
+};
+#define NDEVNODES	(sizeof(run_devnodes) / sizeof(run_devnodes[0]))
+
+static void
+usage(FILE *fp)
+{
+	fprintf(fp,
+	    "usage: overpack run [-o FILE] [-f FORMAT] [-u DIR] [--root DIR] "
+	    "[--bind SRC[:DST]]\n"
+	    "\t\t[--network] [--keep] -- COMMAND [ARG ...]\n");
+}
+
+/* Is path equal to dir or below it?  Both absolute and clean. */
+static int
+path_within(const char *path, const char *dir)
+{
+	size_t n = strlen(dir);
+
+	if (strcmp(dir, "/") == 0)
+		return 1;
+	return strncmp(path, dir, n) == 0 &&
+	    (path[n] == '\0' || path[n] == '/');
+}
+
+/* A path in the merged view relative to its root: "" for "/". */
+static const char *
+relpath(const char *abs)
+{
+	while (*abs == '/')
+		abs++;
+	return abs;
+}
+
+/* ------------------------------------------------------------------ */
+/* P: arguments and session directories                               */
+/* ------------------------------------------------------------------ */
+
+static int
+parse_bind(struct run *r, const char *arg)
+{
+	struct bind *b;
+	char *s, *colon;
+
+	s = xstrdup(arg);
+	r->binds = xrealloc(r->binds, (r->nbinds + 1) * sizeof(*r->binds));
+	b = &r->binds[r->nbinds];
+	if ((colon = strchr(s, ':')) != NULL)
+		*colon++ = '\0';
+	if (*s == '\0' || (colon != NULL && *colon == '\0')) {
+		warnx("--bind '%s': empty path", arg);
+		free(s);
+		return -1;
+	}
+	if ((b->src = abspath(s)) == NULL ||
+	    (b->dst = abspath(colon ? colon : s)) == NULL)
+		err(EXIT_RUNFAIL, "cannot resolve '%s'", arg);
+	free(s);
+	r->nbinds++;
+	return 0;
+}
+
+/* realpath(3) or a message; the path must be a directory. */
+static char *
+resolve_dir(const char *what, const char *p)
+{
+	struct stat st;
+	char *res;
+
+	if ((res = realpath(p, NULL)) == NULL) {
+		warn("%s '%s'", what, p);
+		return NULL;
+	}
+	if (stat(res, &st) == -1 || !S_ISDIR(st.st_mode)) {
+		warnx("%s '%s': Not a directory", what, p);
+		free(res);
+		return NULL;
+	}
+	return res;
+}
+
+/*
+ * Without -u: a fresh session directory holding upper/ and work/.  With
+ * -u DIR: DIR (created if missing, continued if not) and its work dir
+ * dirname(DIR)/.basename(DIR).work.
+ */
+static int
+make_dirs(struct run *r, const char *updir)
+{
+	const char *tmp;
+	char *s, *d, *b, *p;
+
+	if (updir == NULL) {
+		if ((tmp = getenv("TMPDIR")) == NULL || *tmp == '\0')
+			tmp = "/var/tmp";
+		xasprintf(&s, "%s/overpack.XXXXXX", tmp);
+		if (mkdtemp(s) == NULL) {
+			warn("cannot create a session directory '%s'", s);
+			return -1;
+		}
+		r->session = s;
+		xasprintf(&r->upper, "%s/upper", s);
+		xasprintf(&r->work, "%s/work", s);
+		if (mkdir(r->upper, 0755) == -1) {
+			warn("cannot create '%s'", r->upper);
+			return -1;
+		}
+		if (mkdir(r->work, 0700) == -1) {
+			warn("cannot create '%s'", r->work);
+			return -1;
+		}
+		return 0;
+	}
+	if (mkdir(updir, 0755) == -1 && errno != EEXIST) {
+		warn("cannot create the upper layer '%s'", updir);
+		return -1;
+	}
+	if ((r->upper = resolve_dir("upper layer", updir)) == NULL)
+		return -1;
+	d = xstrdup(r->upper);
+	b = xstrdup(r->upper);
+	xasprintf(&p, "%s/.%s.work", strcmp(dirname(d), "/") ? d : "",
+	    basename(b));
+	free(d);
+	free(b);
+	if (mkdir(p, 0700) == -1 && errno != EEXIST) {
+		warn("cannot create the work directory '%s'", p);
+		free(p);
+		return -1;
+	}
+	if ((r->work = resolve_dir("work directory", p)) == NULL) {
+		free(p);
+		return -1;
+	}
+	free(p);
+	return 0;
+}
+
+/*
+ * The upper layer may well lie inside the base root (it is hidden from the
+ * view), but it must not be the base root or contain it, and the working
+ * directory, which is bind-mounted into the view, must not be inside it.
+ * Checked on the lexical path before anything is created and again on the
+ * real one.
+ */
+static int
+check_upper(const struct run *r, const char *upper)
+{
+	if (strcmp(upper, r->root) == 0) {
+		warnx("the upper layer '%s' is the base root", upper);
+		return -1;
+	}
+	if (path_within(r->root, upper)) {
+		warnx("the base root '%s' is inside the upper layer '%s'",
+		    r->root, upper);
+		return -1;
+	}
+	if (path_within(r->cwd, upper)) {
+		warnx("the working directory '%s' is inside the upper layer "
+		    "'%s'; change to another directory", r->cwd, upper);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+check_dirs(const struct run *r)
+{
+	struct stat us, ws;
+
+	if (check_upper(r, r->upper) == -1)
+		return -1;
+	if (path_within(r->cwd, r->work)) {
+		warnx("the working directory '%s' is inside the work "
+		    "directory '%s'; change to another directory", r->cwd,
+		    r->work);
+		return -1;
+	}
+	if (stat(r->upper, &us) == -1 || stat(r->work, &ws) == -1) {
+		warn("cannot stat '%s'", r->upper);
+		return -1;
+	}
+	if (us.st_dev != ws.st_dev) {
+		warnx("the upper layer '%s' and its work directory '%s' are "
+		    "on different filesystems", r->upper, r->work);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+rm_one(const char *p, const struct stat *st, int type, struct FTW *ftw)
+{
+	if (remove(p) == -1 && errno != ENOENT)
+		warn("cannot remove '%s'", p);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* C: the mounts of the merged view, then the command                 */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Mount sources, taken before the chroot as detached trees so that the
+ * mounts after it resolve every target inside the merged view (a symlink
+ * there cannot send a mount out to the host's tree).
+ */
+struct sources {
+	int		 dev;		/* host /dev, when the base root is / */
+	int		 devnode[NDEVNODES];	/* with --root */
+	int		 sys;		/* host /sys, made read-only */
+	int		 cwd;		/* the working directory, or -1 */
+	int		*bind;
+};
+
+struct child {
+	struct run	*r;
+	int		 repfd;		/* records to I; see run.h */
+};
+
+static void
+report(struct child *c, char type, const char *path)
+{
+	size_t len = strlen(path) + 1;
+	char *buf = xmalloc(len + 1);
+
+	buf[0] = type;
+	memcpy(buf + 1, path, len);
+	/* Records are short; a pipe write below PIPE_BUF is atomic. */
+	if (write(c->repfd, buf, len + 1) != (ssize_t)(len + 1))
+		warn("cannot report '%s' for removal", path);
+	free(buf);
+}
+
+/* What the upper layer holds at rel: 0 nothing, 1 an entry, 2 whiteout. */
+static int
+upper_has(struct child *c, const char *rel)
+{
+	struct stat st;
+
+	if (fstatat(c->r->upfd, rel, &st, AT_SYMLINK_NOFOLLOW) == -1)
+		return 0;
+	return layer_is_whiteout(&st) ? 2 : 1;
+}
+
+/*
+ * Create the missing mount point path (absolute, inside the merged view;
+ * we are chrooted) and its missing parents, as directories, or the last
+ * one as an empty file.  Whatever this puts in the upper layer is
+ * reported, parents that a mkdir copied up included, so that I can take
+ * it out again.
+ */
+static void
+make_mountpoint(struct child *c, const char *path, int isfile)
+{
+	struct stat st;
+	char *p, *s, *t;
+	char *absent;		/* per '/' in rel: parent absent from upper */
+	const char *rel;
+	int last, had, fd, file;
+	size_t n;
+
+	if (lstat(path, &st) == 0)
+		return;
+	p = xstrdup(path);
+	absent = xmalloc(strlen(p));
+	for (s = p + 1; ; s++) {
+		if (*s != '/' && *s != '\0')
+			continue;
+		last = *s == '\0';
+		*s = '\0';
+		rel = relpath(p);
+		if (lstat(p, &st) == -1) {
+			if (errno != ENOENT)
+				err(EXIT_RUNFAIL, "cannot create the mount "
+				    "point '%s'", p);
+			had = upper_has(c, rel);
+			for (n = 0, t = strchr(rel, '/'); t != NULL;
+			    t = strchr(t + 1, '/')) {
+				*t = '\0';
+				absent[n++] = upper_has(c, rel) == 0;
+				*t = '/';
+			}
+			file = last && isfile;
+			if (file) {
+				fd = open(p, O_WRONLY | O_CREAT | O_EXCL |
+				    O_NOFOLLOW | O_CLOEXEC, 0644);
+				if (fd == -1)
+					err(EXIT_RUNFAIL, "cannot create the "
+					    "mount point '%s'", p);
+				close(fd);
+			} else if (mkdir(p, 0755) == -1)
+				err(EXIT_RUNFAIL, "cannot create the mount "
+				    "point '%s'", p);
+			for (n = 0, t = strchr(rel, '/'); t != NULL;
+			    t = strchr(t + 1, '/')) {
+				*t = '\0';
+				if (absent[n++] && upper_has(c, rel) == 1)
+					report(c, RUN_REC_COPYUP, rel);
+				*t = '/';
+			}
+			/* Only what went to the upper layer, not to a tmpfs. */
+			if (upper_has(c, rel) == 1)
+				report(c, had == 2 ?
+				    (file ? RUN_REC_FILEWH : RUN_REC_DIRWH) :
+				    (file ? RUN_REC_FILE : RUN_REC_DIR), rel);
+		}
+		if (last)
+			break;
+		*s = '/';
+	}
+	free(absent);
+	free(p);
+}
+
+static int
+clone_tree(const char *path, int recursive)
+{
+	int fd;
+
+	fd = open_tree(AT_FDCWD, path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC |
+	    (recursive ? AT_RECURSIVE : 0));
+	if (fd == -1)
+		err(EXIT_RUNFAIL, "cannot clone the mount tree at '%s'", path);
+	return fd;
+}
+
+/* Attach a detached tree at path (inside the merged view). */
+static void
+attach(int fd, const char *path, const char *what)
+{
+	if (move_mount(fd, "", AT_FDCWD, path, MOVE_MOUNT_F_EMPTY_PATH) == -1)
+		err(EXIT_RUNFAIL, "cannot mount %s on '%s'", what, path);
+	close(fd);
+}
+
+static void
+mount_fs(const char *type, const char *path, unsigned long flags,
+    const char *data)
+{
+	if (mount(type, path, type, flags, data) == -1)
+		err(EXIT_RUNFAIL, "cannot mount %s on '%s'", type, path);
+}
+
+static void
+take_sources(struct run *r, struct sources *src)
+{
+	struct mount_attr ro = { .attr_set = MOUNT_ATTR_RDONLY };
+	char *p;
+	size_t i;
+
+	/* /dev: the host's devices, or a few of them for a scratch root. */
+	src->dev = -1;
+	for (i = 0; i < NDEVNODES; i++)
+		src->devnode[i] = -1;
+	if (strcmp(r->root, "/") == 0)
+		src->dev = clone_tree("/dev", 1);
+	else
+		for (i = 0; i < NDEVNODES; i++) {
+			xasprintf(&p, "/dev/%s", run_devnodes[i]);
+			src->devnode[i] = clone_tree(p, 0);
+			free(p);
+		}
+	/* /sys: read through FUSE it would be slow and meaningless. */
+	src->sys = clone_tree("/sys", 1);
+	if (mount_setattr(src->sys, "", AT_EMPTY_PATH | AT_RECURSIVE, &ro,
+	    sizeof(ro)) == -1)
+		err(EXIT_RUNFAIL, "cannot make '/sys' read-only");
+	/* The working directory, so that the command's output lands there. */
+	src->cwd = strcmp(r->cwd, "/") ? clone_tree(r->cwd, 1) : -1;
+	src->bind = xcalloc(r->nbinds, sizeof(int));
+	for (i = 0; i < r->nbinds; i++)
+		src->bind[i] = clone_tree(r->binds[i].src, 1);
+}
+
+/* A minimal /dev for a scratch root. */
+static void
+mount_dev_minimal(struct child *c, struct sources *src)
+{
+	static const char *const links[][2] = {
+		{ "/dev/ptmx", "pts/ptmx" },
+		{ "/dev/fd", "/proc/self/fd" },
+		{ "/dev/stdin", "/proc/self/fd/0" },
+		{ "/dev/stdout", "/proc/self/fd/1" },
+		{ "/dev/stderr", "/proc/self/fd/2" },
+	};
+	char *p;
+	size_t i;
+	int fd;
+
+	mount_fs("tmpfs", "/dev", MS_NOSUID, "mode=0755,size=64k");
+	for (i = 0; i < NDEVNODES; i++) {
+		xasprintf(&p, "/dev/%s", run_devnodes[i]);
+		if ((fd = open(p, O_WRONLY | O_CREAT | O_CLOEXEC, 0666)) == -1)
+			err(EXIT_RUNFAIL, "cannot create '%s'", p);
+		close(fd);
+		attach(src->devnode[i], p, p);
+		free(p);
+	}
+	/* A private devpts instance: ptys of the host stay out of reach. */
+	if (mkdir("/dev/pts", 0755) == -1)
+		err(EXIT_RUNFAIL, "cannot create '/dev/pts'");
+	mount_fs("devpts", "/dev/pts", MS_NOSUID | MS_NOEXEC,
+	    "newinstance,ptmxmode=0666,mode=0620");
+	/* POSIX shared memory, private to the session. */
+	if (mkdir("/dev/shm", 01777) == -1)
+		err(EXIT_RUNFAIL, "cannot create '/dev/shm'");
+	mount_fs("tmpfs", "/dev/shm", MS_NOSUID | MS_NODEV, "mode=1777");
+	for (i = 0; i < sizeof(links) / sizeof(links[0]); i++)
+		if (symlink(links[i][1], links[i][0]) == -1)
+			err(EXIT_RUNFAIL, "cannot create '%s'", links[i][0]);
+	(void)c;
+}
+
+static void
+child_mounts(struct child *c, struct sources *src)
+{
+	struct run *r = c->r;
+	struct stat st;
+	size_t i;
+
+	/* A procfs of the new pid namespace: the host's pids stay hidden. */
+	make_mountpoint(c, "/proc", 0);
+	mount_fs("proc", "/proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
+	/* Devices are not files to capture. */
+	make_mountpoint(c, "/dev", 0);
+	if (src->dev != -1)
+		attach(src->dev, "/dev", "'/dev'");
+	else
+		mount_dev_minimal(c, src);
+	make_mountpoint(c, "/sys", 0);
+	attach(src->sys, "/sys", "'/sys'");
+	/* Scratch space the command leaves behind is not part of a package. */
+	make_mountpoint(c, "/tmp", 0);
+	mount_fs("tmpfs", "/tmp", MS_NOSUID | MS_NODEV, "mode=1777");
+	/* The command's own input and output live in the working directory. */
+	if (src->cwd != -1) {
+		make_mountpoint(c, r->cwd, 0);
+		attach(src->cwd, r->cwd, "the working directory");
+	}
+	/* The caller's --bind mounts, in order, so later ones win. */
+	for (i = 0; i < r->nbinds; i++) {
+		if (fstat(src->bind[i], &st) == -1)
+			err(EXIT_RUNFAIL, "cannot stat '%s'", r->binds[i].src);
+		make_mountpoint(c, r->binds[i].dst, !S_ISDIR(st.st_mode));
+		if (move_mount(src->bind[i], "", AT_FDCWD, r->binds[i].dst,
+		    MOVE_MOUNT_F_EMPTY_PATH) == -1)
+			err(EXIT_RUNFAIL, "cannot bind '%s' on '%s'",
+			    r->binds[i].src, r->binds[i].dst);
+		close(src->bind[i]);
+	}
+	free(src->bind);
+}
+
+/* Never returns.  goread: I writes a byte when the filesystem is served. */
+static void __attribute__((noreturn))
+child_main(struct run *r, int goread, int repfd)
+{
+	struct child c = { .r = r, .repfd = repfd };
+	struct sources src;
+	sigset_t all;
+	char go;
+	int sig;
+
+	if (read(goread, &go, 1) != 1)
+		_exit(EXIT_RUNFAIL);	/* I is gone and has said why */
+	close(goread);
+	take_sources(r, &src);
+	if (chroot(r->mnt) == -1)
+		err(EXIT_RUNFAIL, "cannot change root to '%s'", r->mnt);
+	if (chdir("/") == -1)
+		err(EXIT_RUNFAIL, "cannot change directory to '/'");
+	child_mounts(&c, &src);
+	close(r->upfd);
+	close(repfd);			/* EOF: I has every record */
+	if (chdir(r->cwd) == -1)
+		err(EXIT_RUNFAIL, "cannot change directory to '%s'", r->cwd);
+
+	/* The command gets the caller's signal state, not ours. */
+	for (sig = 1; sig < NSIG; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP)
+			signal(sig, SIG_DFL);
+	sigemptyset(&all);
+	sigprocmask(SIG_SETMASK, &all, NULL);
+	execvp(r->argv[0], r->argv);
+	if (errno == ENOENT && strchr(r->argv[0], '/') == NULL) {
+		warnx("%s: command not found", r->argv[0]);
+		_exit(EXIT_NOTFOUND);
+	}
+	warn("cannot execute '%s'", r->argv[0]);
+	_exit(errno == ENOENT ? EXIT_NOTFOUND : EXIT_NOEXEC);
+}
+
+/* ------------------------------------------------------------------ */
+/* I: pid 1 of the session                                            */
+/* ------------------------------------------------------------------ */
+
+static void *
+loop_thread(void *arg)
+{
+	struct opfs *fs = arg;
+
+	if (opfs_loop(fs) == -1)
+		warn("the overlay filesystem stopped");
+	return NULL;
+}
+
+/* Bring up lo in a new network namespace: localhost works, nothing else. */
+static void
+loopback_up(void)
+{
+	struct ifreq ifr;
+	int s;
+
+	if ((s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0)) == -1)
+		err(EXIT_RUNFAIL, "cannot create a socket");
+	memset(&ifr, 0, sizeof(ifr));
+	strcpy(ifr.ifr_name, "lo");
+	if (ioctl(s, SIOCGIFFLAGS, &ifr) == -1)
+		err(EXIT_RUNFAIL, "cannot read the flags of 'lo'");
+	ifr.ifr_flags |= IFF_UP;
+	if (ioctl(s, SIOCSIFFLAGS, &ifr) == -1)
+		err(EXIT_RUNFAIL, "cannot bring up 'lo'");
+	close(s);
+}
+
+/* An empty read-only tmpfs over path: the view must not see it. */
+static void
+hide(const char *path)
+{
+	if (mount("tmpfs", path, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV |
+	    MS_NOEXEC, "size=4k,nr_inodes=1,mode=0700") == -1)
+		err(EXIT_RUNFAIL, "cannot mount tmpfs on '%s'", path);
+}
+
+static int
+open_dir(const char *path)
+{
+	int fd;
+
+	if ((fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+		err(EXIT_RUNFAIL, "cannot open '%s'", path);
+	return fd;
+}
+
+/*
+ * Undo the records of C, last first: remove the mount points it made in
+ * the upper layer if they are still empty, and put back the whiteouts they
+ * replaced.  Runs when nothing can use the filesystem any more.
+ */
+static void
+undo_records(struct run *r, char *buf, size_t len)
+{
+	struct stat st;
+	char **rec = NULL, *p, *slash, *name;
+	size_t n = 0, i;
+	int dfd, ok;
+
+	for (p = buf; p < buf + len; p += strlen(p) + 1) {
+		if (memchr(p, '\0', buf + len - p) == NULL)
+			break;
+		rec = xrealloc(rec, (n + 1) * sizeof(*rec));
+		rec[n++] = p;
+	}
+	for (i = n; i-- > 0; ) {
+		p = rec[i] + 1;
+		if (fstatat(r->upfd, p, &st, AT_SYMLINK_NOFOLLOW) == -1)
+			continue;
+		switch (rec[i][0]) {
+		case RUN_REC_FILE:
+		case RUN_REC_FILEWH:
+			ok = S_ISREG(st.st_mode) && st.st_size == 0 &&
+			    unlinkat(r->upfd, p, 0) == 0;
+			break;
+		default:
+			ok = S_ISDIR(st.st_mode) &&
+			    unlinkat(r->upfd, p, AT_REMOVEDIR) == 0;
+			break;
+		}
+		if (!ok || (rec[i][0] != RUN_REC_DIRWH &&
+		    rec[i][0] != RUN_REC_FILEWH))
+			continue;
+		if ((slash = strrchr(p, '/')) != NULL) {
+			*slash = '\0';
+			name = slash + 1;
+			dfd = openat(r->upfd, p, O_RDONLY | O_DIRECTORY |
+			    O_NOFOLLOW | O_CLOEXEC);
+		} else {
+			name = p;
+			dfd = dup(r->upfd);
+		}
+		if (dfd == -1 || layer_mkwhiteout(dfd, name) == -1)
+			warn("cannot restore the whiteout '%s' in '%s'", name,
+			    r->upper);
+		if (dfd != -1)
+			close(dfd);
+	}
+	free(rec);
+}
+
+static int
+exit_status(int ws)
+{
+	if (WIFEXITED(ws))
+		return WEXITSTATUS(ws);
+	if (WIFSIGNALED(ws))
+		return 128 + WTERMSIG(ws);
+	return EXIT_RUNFAIL;
+}
+
+/*
+ * Serve signals and reaping until C exits; collect C's records meanwhile.
+ * Returns C's wait status.
+ */
+static int
+supervise(pid_t cpid, int repfd, char **recbuf, size_t *reclen)
+{
+	struct signalfd_siginfo si;
+	struct pollfd pfd[2];
+	sigset_t set;
+	size_t cap = 0;
+	ssize_t n;
+	pid_t pid;
+	int ws, cstatus = -1, sfd;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	if ((sfd = signalfd(-1, &set, SFD_CLOEXEC)) == -1)
+		err(EXIT_RUNFAIL, "signalfd");
+	*recbuf = NULL;
+	*reclen = 0;
+	pfd[0].fd = sfd;
+	pfd[0].events = POLLIN;
+	pfd[1].fd = repfd;
+	pfd[1].events = POLLIN;
+	while (cstatus == -1) {
+		if (poll(pfd, 2, -1) == -1) {
+			if (errno == EINTR)
+				continue;
+			err(EXIT_RUNFAIL, "poll");
+		}
+		if (pfd[1].revents) {
+			if (*reclen + 4096 > cap)
+				*recbuf = xrealloc(*recbuf, cap += 65536);
+			n = read(repfd, *recbuf + *reclen, 4096);
+			if (n > 0)
+				*reclen += n;
+			else if (n == 0 || errno != EINTR)
+				pfd[1].fd = -1;	/* EOF: all recorded */
+		}
+		if (!(pfd[0].revents & POLLIN))
+			continue;
+		if (read(sfd, &si, sizeof(si)) != sizeof(si))
+			continue;
+		if (si.ssi_signo == SIGCHLD) {
+			/* pid 1 reaps every orphan of the session. */
+			while ((pid = waitpid(-1, &ws, WNOHANG)) > 0)
+				if (pid == cpid)
+					cstatus = ws;
+			continue;
+		}
+		/*
+		 * Forward what a process sent; a terminal's signal has
+		 * reached the whole foreground process group already.
+		 */
+		if (si.ssi_code == SI_USER || si.ssi_code == SI_QUEUE)
+			kill(cpid, si.ssi_signo);
+	}
+	/* The command's leftovers die with it, before the view goes away. */
+	kill(-1, SIGKILL);
+	while (waitpid(-1, NULL, 0) > 0 || errno == EINTR)
+		;
+	/* Whatever C wrote before it exited is still in the pipe. */
+	if (pfd[1].fd != -1)
+		for (;;) {
+			if (*reclen + 4096 > cap)
+				*recbuf = xrealloc(*recbuf, cap += 65536);
+			n = read(repfd, *recbuf + *reclen, 4096);
+			if (n <= 0)
+				break;
+			*reclen += n;
+		}
+	close(sfd);
+	return cstatus;
+}
+
+/* Never returns; exits with C's status, or EXIT_RUNFAIL. */
+static void __attribute__((noreturn))
+init_main(struct run *r, int deathfd)
+{
+	struct opfs_config cfg;
+	struct fuse_args args = FUSE_ARGS_INIT(0, NULL);
+	struct pollfd pfd;
+	struct timespec ts;
+	struct opfs *fs;
+	pthread_t loop;
+	char *recbuf;
+	size_t reclen;
+	pid_t cpid;
+	int treefd, gopipe[2], reppipe[2], status, ws, joined;
+
+	/* Die with P; P may have died before the prctl, so look. */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1)
+		err(EXIT_RUNFAIL, "prctl(PR_SET_PDEATHSIG)");
+	pfd.fd = deathfd;
+	pfd.events = POLLIN;
+	if (poll(&pfd, 1, 0) == 1 && (pfd.revents & (POLLHUP | POLLIN)))
+		_exit(EXIT_RUNFAIL);
+
+	if (unshare(CLONE_NEWNS | (r->network ? 0 : CLONE_NEWNET)) == -1)
+		err(EXIT_RUNFAIL, "cannot create namespaces");
+	/* Nothing we mount may propagate back to the host. */
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == -1)
+		err(EXIT_RUNFAIL, "cannot make '/' private");
+
+	cfg.upperfd = open_dir(r->upper);
+	cfg.workfd = open_dir(r->work);
+	if ((r->upfd = fcntl(cfg.upperfd, F_DUPFD_CLOEXEC, 0)) == -1)
+		err(EXIT_RUNFAIL, "dup");
+	cfg.upperdir = r->upper;
+	cfg.debug = getenv("OVERPACK_DEBUG") != NULL;
+
+	/* The session's own files must not show in the view: cover them. */
+	if (r->session != NULL) {
+		hide(r->session);
+		r->hide = r->session;
+	} else {
+		hide(r->upper);
+		hide(r->work);
+		r->hide = r->work;
+	}
+	/*
+	 * The lower layer: a detached copy of the base mount tree, submounts
+	 * included.  Mounts made later, the view itself among them, are not
+	 * in it.  treefd keeps the copy's submounts attached; it stays open
+	 * until I exits.
+	 */
+	treefd = open_tree(AT_FDCWD, r->root, OPEN_TREE_CLONE | AT_RECURSIVE |
+	    OPEN_TREE_CLOEXEC);
+	if (treefd == -1)
+		err(EXIT_RUNFAIL, "cannot clone the mount tree at '%s'",
+		    r->root);
+	if ((cfg.lowerfd = openat(treefd, ".", O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC)) == -1)
+		err(EXIT_RUNFAIL, "cannot open '%s'", r->root);
+
+	/* A place for the mount point that the lower layer cannot see. */
+	if (mount("tmpfs", r->hide, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+	    "size=4k,mode=0755") == -1)
+		err(EXIT_RUNFAIL, "cannot mount tmpfs on '%s'", r->hide);
+	xasprintf(&r->mnt, "%s/root", r->hide);
+	if (mkdir(r->mnt, 0755) == -1)
+		err(EXIT_RUNFAIL, "cannot create '%s'", r->mnt);
+
+	if (!r->network)
+		loopback_up();
+
+	if (fuse_opt_add_arg(&args, "overpack") == -1 ||
+	    fuse_opt_add_arg(&args, "-o") == -1 ||
+	    fuse_opt_add_arg(&args, RUN_FUSE_OPTS) == -1)
+		errx(EXIT_RUNFAIL, "out of memory");
+	if ((fs = opfs_new(&cfg, &args)) == NULL)
+		err(EXIT_RUNFAIL, "cannot start the overlay filesystem");
+	if (opfs_mount(fs, r->mnt) == -1)
+		err(EXIT_RUNFAIL, "cannot mount the overlay filesystem on "
+		    "'%s'", r->mnt);
+
+	/* C is forked before any thread exists. */
+	if (pipe2(gopipe, O_CLOEXEC) == -1 || pipe2(reppipe, O_CLOEXEC) == -1)
+		err(EXIT_RUNFAIL, "pipe");
+	if ((cpid = fork()) == -1)
+		err(EXIT_RUNFAIL, "fork");
+	if (cpid == 0) {
+		close(gopipe[1]);
+		close(reppipe[0]);
+		close(treefd);
+		child_main(r, gopipe[0], reppipe[1]);
+	}
+	close(gopipe[0]);
+	close(reppipe[1]);
+	errno = pthread_create(&loop, NULL, loop_thread, fs);
+	if (errno != 0)
+		err(EXIT_RUNFAIL, "cannot start the filesystem's thread");
+	if (write(gopipe[1], "g", 1) != 1)
+		err(EXIT_RUNFAIL, "cannot start the command");
+	close(gopipe[1]);
+
+	ws = supervise(cpid, reppipe[0], &recbuf, &reclen);
+	close(reppipe[0]);
+	status = exit_status(ws);
+
+	/*
+	 * Every process but us is gone; detaching the view ends the
+	 * filesystem's session, so its loop returns.
+	 */
+	opfs_exit(fs);
+	if (umount2(r->mnt, MNT_DETACH) == -1)
+		warn("cannot unmount '%s'", r->mnt);
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += 10;
+	joined = pthread_timedjoin_np(loop, NULL, &ts) == 0;
+	if (joined) {
+		opfs_unmount(fs);
+		opfs_free(fs);
+	} else
+		warnx("the overlay filesystem did not stop; leaving it");
+	undo_records(r, recbuf, reclen);
+	free(recbuf);
+	fflush(stdout);
+	fflush(stderr);
+	_exit(status);
+}
+
+/* ------------------------------------------------------------------ */
+/* P: start I, wait for it, pack                                      */
+/* ------------------------------------------------------------------ */
+
+static int
+run_session(struct run *r)
+{
+	siginfo_t si;
+	sigset_t set, old;
+	pid_t ipid;
+	int deathpipe[2], pidns, ws, ret;
+
+	/* Blocked before the fork: I, as pid 1, must not die of them. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	sigprocmask(SIG_BLOCK, &set, &old);
+
+	if (pipe2(deathpipe, O_CLOEXEC) == -1)
+		err(EXIT_RUNFAIL, "pipe");
+	/*
+	 * unshare(CLONE_NEWPID) puts our next child, not us, in a new pid
+	 * namespace; setns() back afterwards so that anything pack forks
+	 * lives in ours.
+	 */
+	if ((pidns = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC)) == -1)
+		err(EXIT_RUNFAIL, "cannot open '/proc/self/ns/pid'");
+	if (unshare(CLONE_NEWPID) == -1)
+		err(EXIT_RUNFAIL, "cannot create a pid namespace");
+	fflush(stdout);
+	fflush(stderr);
+	if ((ipid = fork()) == -1)
+		err(EXIT_RUNFAIL, "fork");
+	if (ipid == 0) {
+		close(deathpipe[1]);
+		close(pidns);
+		init_main(r, deathpipe[0]);
+	}
+	close(deathpipe[0]);
+	if (setns(pidns, CLONE_NEWPID) == -1)
+		warn("cannot return to the pid namespace");
+	close(pidns);
+
+	for (;;) {
+		if (sigwaitinfo(&set, &si) == -1)
+			continue;
+		if (si.si_signo == SIGCHLD) {
+			ret = waitpid(ipid, &ws, WNOHANG);
+			if (ret == ipid)
+				break;
+			continue;
+		}
+		if (si.si_code == SI_USER || si.si_code == SI_QUEUE)
+			kill(ipid, si.si_signo);
+	}
+	close(deathpipe[1]);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	if (WIFSIGNALED(ws)) {
+		warnx("the overlay filesystem died (SIG%s); the upper layer is "
+		    "intact in '%s'", sigabbrev_np(WTERMSIG(ws)) ?
+		    sigabbrev_np(WTERMSIG(ws)) : "?", r->upper);
+		return EXIT_RUNFAIL;
+	}
+	return exit_status(ws);
+}
+
+int
+cmd_run(int argc, char *argv[])
+{
+	static const struct option longopts[] = {
+		{ "output",	required_argument,	NULL, 'o' },
+		{ "format",	required_argument,	NULL, 'f' },
+		{ "upper",	required_argument,	NULL, 'u' },
+		{ "root",	required_argument,	NULL, 'R' },
+		{ "bind",	required_argument,	NULL, 'B' },
+		{ "network",	no_argument,		NULL, 'N' },
+		{ "keep",	no_argument,		NULL, 'K' },
+		{ "help",	no_argument,		NULL, 'h' },
+		{ NULL,		0,			NULL, 0 }
+	};
+	struct run r;
+	struct stat st;
+	const char *updir = NULL, *rootarg = "/";
+	size_t i;
+	int ch, status, pst;
+
+	memset(&r, 0, sizeof(r));
+	r.upfd = -1;
+	argv[0] = (char *)"overpack run";	/* for getopt's messages */
+	/* "+": the command's own options are not ours. */
+	while ((ch = getopt_long(argc, argv, "+o:f:u:h", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'o':
+			r.output = optarg;
+			break;
+		case 'f':
+			r.format = optarg;
+			break;
+		case 'u':
+			updir = optarg;
+			break;
+		case 'R':
+			rootarg = optarg;
+			break;
+		case 'B':
+			if (parse_bind(&r, optarg) == -1)
+				return EXIT_USAGE;
+			break;
+		case 'N':
+			r.network = 1;
+			break;
+		case 'K':
+			r.keep = 1;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc == 0) {
+		warnx("run: no command given");
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (r.format != NULL && r.output == NULL) {
+		warnx("run: -f needs -o");
+		return EXIT_USAGE;
+	}
+	r.argv = argv;
+
+	if ((r.root = resolve_dir("base root", rootarg)) == NULL)
+		return EXIT_USAGE;
+	for (i = 0; i < r.nbinds; i++)
+		if (stat(r.binds[i].src, &st) == -1) {
+			warn("cannot bind '%s'", r.binds[i].src);
+			return EXIT_USAGE;
+		}
+	if ((r.cwd = getcwd(NULL, 0)) == NULL)
+		err(EXIT_RUNFAIL, "cannot find the working directory");
+	if (geteuid() != 0) {
+		warnx("overpack run needs root for now");
+		return EXIT_RUNFAIL;
+	}
+	if (updir != NULL) {
+		/* Check what we can before creating anything. */
+		char *u;
+
+		if ((u = abspath(updir)) == NULL)
+			err(EXIT_RUNFAIL, "cannot resolve '%s'", updir);
+		if (check_upper(&r, u) == -1)
+			return EXIT_USAGE;
+		free(u);
+	}
+	if (make_dirs(&r, updir) == -1)
+		return EXIT_RUNFAIL;
+	if (check_dirs(&r) == -1)
+		return EXIT_USAGE;
+
+	status = run_session(&r);
+
+	if (status != 0) {
+		if (r.output != NULL && status != EXIT_RUNFAIL)
+			warnx("the command failed (exit status %d); not "
+			    "packing '%s'", status, r.output);
+		if (r.session != NULL)
+			warnx("upper layer kept in %s", r.upper);
+		return status;
+	}
+	if (r.output != NULL) {
+		pst = pack_layer(r.upper, r.root, r.output, r.format);
+		if (pst != 0) {
+			warnx("upper layer kept in %s", r.upper);
+			return pst;
+		}
+		if (r.session != NULL && !r.keep) {
+			if (nftw(r.session, rm_one, 16, FTW_DEPTH | FTW_PHYS)
+			    == -1)
+				warn("cannot remove '%s'", r.session);
+			return 0;
+		}
+	}
+	if (r.session != NULL)
+		warnx("upper layer kept in %s", r.upper);
+	return 0;
+}

@@ -1,0 +1,59 @@
+/*
+ * run.h - overpack run: the state its three processes share.
+ *
+ * P, the overpack process, stays in the host's namespaces; it makes the
+ * session directories, starts I, forwards signals to it and packs the upper
+ * layer afterwards.  I is pid 1 of a new pid namespace with its own mount
+ * (and, unless --network, network) namespace; it serves the overlay
+ * filesystem in threads and supervises C.  C mounts /proc, /dev, /sys,
+ * /tmp, the working directory and the --bind mounts into the merged view,
+ * chroots into it and executes the command.  I dies with P
+ * (PR_SET_PDEATHSIG) and everything in the pid namespace dies with I, so no
+ * mount of the session outlives it however it ends.
+ *
+ * Everything is set up before the fork of C and of the filesystem's threads
+ * and is read-only afterwards, so nothing here needs a lock.
+ */
+#ifndef OVERPACK_RUN_H
+#define OVERPACK_RUN_H
+
+#include <sys/types.h>
+
+struct bind {
+	char		*src;		/* absolute host path */
+	char		*dst;		/* absolute path in the merged view */
+};
+
+struct run {
+	/* From the command line, checked and made absolute by P. */
+	const char	*output;	/* -o, or NULL */
+	const char	*format;	/* -f, or NULL */
+	char		*root;		/* base root, resolved */
+	char		*upper;		/* upper layer, resolved */
+	char		*work;		/* work dir, resolved */
+	char		*session;	/* session dir we made, or NULL (-u) */
+	char		*cwd;		/* caller's working directory */
+	struct bind	*binds;
+	size_t		 nbinds;
+	int		 network;	/* share the host's network */
+	int		 keep;		/* keep the session dir after packing */
+	char		**argv;		/* the command */
+
+	/* Set up by I before it forks C. */
+	char		*hide;		/* where the merged view's tmpfs sits */
+	char		*mnt;		/* mount point of the merged view */
+	int		 upfd;		/* upper layer, I's own (cleanup) */
+};
+
+/*
+ * Records C sends I over a pipe, one per entry it created in the upper
+ * layer while making mount points: a type byte, the path relative to the
+ * merged root, a NUL.  I undoes them, last first, after the command ends.
+ */
+#define RUN_REC_DIR		'd'	/* a directory made for a mount point */
+#define RUN_REC_DIRWH		'D'	/* the same, replacing a whiteout */
+#define RUN_REC_FILE		'f'	/* an empty file made for a mount point */
+#define RUN_REC_FILEWH		'F'	/* the same, replacing a whiteout */
+#define RUN_REC_COPYUP		'u'	/* a parent copied up by one of these */
+
+#endif
