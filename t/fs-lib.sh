@@ -127,6 +127,12 @@ upper_xattr() {
 	getfattr --absolute-names --only-values -h -n "$2" "$U/$1" 2>/dev/null
 }
 
+# xattr_hex P NAME: an xattr's value in hex (0x...), not following symlinks.
+xattr_hex() {
+	getfattr --absolute-names -h -e hex -n "$2" "$1" 2>/dev/null |
+		sed -n "s/^$2=//p"
+}
+
 upper_is_opaque() {
 	[ "$(upper_xattr "$1" trusted.overlay.opaque)" = y ] ||
 		{ echo "upper '$1' is not opaque"; return 1; }

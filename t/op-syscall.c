@@ -217,9 +217,17 @@ parse_time(const char *s, struct timespec *ts)
 	strcpy(buf, s);
 	ts->tv_nsec = 0;
 	if ((dot = strchr(buf, '.')) != NULL) {
+		size_t i, n;
+
 		*dot++ = '\0';
+		/* A decimal fraction: ".5" is 500000000 ns. */
+		n = strlen(dot);
+		if (n == 0 || n > 9 || strspn(dot, "0123456789") != n)
+			usage("bad time '%s'", s);
 		ts->tv_nsec = (long)parse_num(dot, 10, 0, 999999999,
 		    "nanoseconds");
+		for (i = n; i < 9; i++)
+			ts->tv_nsec *= 10;
 	}
 	ts->tv_sec = (time_t)parse_num(buf, 10, 0, LLONG_MAX, "seconds");
 }
