@@ -158,3 +158,13 @@ copy_up() {
 
 # ls_m DIR: the merged directory's entries, one per line, sorted.
 ls_m() { ls -A1 "$M/$1" | sort; }
+
+# expect_private CALL P NAME: reading a layer-format xattr through the mount
+# must fail the way the kernel's overlayfs fails it.
+expect_private() {
+	_r=$("$OPSYSCALL" "$@")
+	case $_r in
+	EOPNOTSUPP|ENODATA) ;;
+	*) echo "op-syscall $*: expected it hidden, got '$_r'"; return 1 ;;
+	esac
+}
