@@ -168,3 +168,12 @@ expect_private() {
 	*) echo "op-syscall $*: expected it hidden, got '$_r'"; return 1 ;;
 	esac
 }
+
+# expect_ok CALL ARGS...: the call must print "ok", with or without a result.
+expect_ok() {
+	_r=$("$OPSYSCALL" "$@")
+	case $_r in
+	ok|"ok "*) ;;
+	*) echo "op-syscall $*: expected ok, got '$_r'"; return 1 ;;
+	esac
+}
