@@ -22,13 +22,23 @@ struct opfs_config {
 	int		 workfd;	/* scratch dir on upper's fs; owned by opfs */
 	const char	*upperdir;	/* names, for messages only */
 	int		 debug;		/* log every request to stderr */
+	double		 timeout;	/* kernel cache of entries and
+					   attributes, seconds; 0: default */
 };
 
+/*
+ * opfs_new adds the mount options the filesystem depends on
+ * (default_permissions, allow_other, suid, dev) to args, clears what a
+ * crashed instance left in the work directory, and sets the process umask
+ * to 0 (modes arrive from the kernel already masked): a caller that forks
+ * other programs afterwards restores the umask in them.
+ */
 struct opfs	*opfs_new(const struct opfs_config *, struct fuse_args *);
 int		 opfs_mount(struct opfs *, const char *mountpoint);
 int		 opfs_loop(struct opfs *);	/* until unmounted or exited */
 void		 opfs_exit(struct opfs *);	/* ask the loop to return */
 void		 opfs_unmount(struct opfs *);
+int		 opfs_fd(struct opfs *);	/* the /dev/fuse fd */
 void		 opfs_free(struct opfs *);	/* closes the layer fds */
 
 #endif

@@ -1,0 +1,368 @@
+/*
+ * copyup.c - copying a lower object into the upper layer.
+ *
+ * A copy-up is built under a fresh name in the work directory: data (holes
+ * kept, reflinked where the filesystem can), owner, mode, xattrs (file
+ * capabilities included, after the chown that would clear them) and times,
+ * then fsync'd and renamed into place.  A crash at any point leaves either
+ * no upper object or a complete one; scratch names in the work directory
+ * are cleared at the next mount.
+ *
+ * The lower object is only ever opened O_RDONLY (or O_PATH), through
+ * reopen(); that, and the read-only mount of the lower tree, is what keeps
+ * the base unwritten.
+ */
+#include "config.h"
+
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/xattr.h>
+#include <linux/fs.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "fs.h"
+#include "layer.h"
+
+/*
+ * Open the object behind an O_PATH fd with real access flags.  Returns the
+ * new fd or a negative errno.  Opening a lower object for writing is a bug
+ * and is refused here, whatever the caller asks.
+ */
+int
+reopen(struct fs *fs, int fd, int flags)
+{
+	char path[32];
+	int nfd;
+
+	/* By name, not via a saved /proc/self fd: daemonizing changes pid. */
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	nfd = open(path, (flags & ~(O_CREAT | O_EXCL | O_NOFOLLOW)) |
+	    O_CLOEXEC);
+	return nfd == -1 ? -errno : nfd;
+}
+
+/*
+ * A path through which the xattrs of n's object behind fd can be reached,
+ * and whether the call must follow it (getxattr) or not (lgetxattr).  A
+ * symlink cannot be reached through its own /proc/self/fd link, so it is
+ * named through its parent's directory in the same layer.
+ */
+static int
+xattr_path_locked(struct node *n, int fd, char *buf, size_t len,
+    int *follow)
+{
+	int pfd, r;
+
+	if (!S_ISLNK(n->type)) {
+		*follow = 1;
+		r = snprintf(buf, len, "/proc/self/fd/%d", fd);
+	} else {
+		*follow = 0;
+		if (n->parent == NULL)
+			return EINVAL;
+		pfd = fd == n->upper ? n->parent->upper : n->parent->lower;
+		r = snprintf(buf, len, "/proc/self/fd/%d/%s", pfd, n->name);
+	}
+	return r < 0 || (size_t)r >= len ? ENAMETOOLONG : 0;
+}
+
+int
+xattr_path(struct fs *fs, struct node *n, int fd, char *buf, size_t len,
+    int *follow)
+{
+	int error;
+
+	pthread_mutex_lock(&n->lock);
+	error = xattr_path_locked(n, fd, buf, len, follow);
+	pthread_mutex_unlock(&n->lock);
+	return error;
+}
+
+/* Copy [0, size) of src to dst, keeping holes. */
+static int
+copy_data(int src, int dst, off_t size)
+{
+	char *buf = NULL;
+	off_t data, hole, in, out;
+	ssize_t n, w;
+	int error = 0, sparse = 1, cfr = 1;
+
+	if (size == 0 || ioctl(dst, FICLONE, src) == 0)
+		return 0;
+	for (data = 0; data < size; data = hole) {
+		if (sparse && (data = lseek(src, data, SEEK_DATA)) == -1) {
+			if (errno == ENXIO)
+				break;		/* only a hole remains */
+			if (errno != EINVAL)
+				return errno;
+			sparse = 0;		/* no SEEK_DATA here */
+			data = 0;
+		}
+		hole = sparse ? lseek(src, data, SEEK_HOLE) : size;
+		if (hole == -1)
+			return errno;
+		in = out = data;
+		while (in < hole) {
+			if (cfr) {
+				n = copy_file_range(src, &in, dst, &out,
+				    hole - in, 0);
+				if (n > 0)
+					continue;
+				if (n == 0)
+					break;	/* file shrank under us */
+				if (errno != EXDEV && errno != EINVAL &&
+				    errno != ENOSYS && errno != EOPNOTSUPP) {
+					error = errno;
+					goto out;
+				}
+				cfr = 0;
+			}
+			if (buf == NULL && (buf = malloc(1 << 20)) == NULL) {
+				error = ENOMEM;
+				goto out;
+			}
+			n = pread(src, buf, hole - in < (1 << 20) ?
+			    (size_t)(hole - in) : (1 << 20), in);
+			if (n <= 0) {
+				error = n == 0 ? 0 : errno;
+				if (n == 0)
+					break;
+				goto out;
+			}
+			for (w = 0; w < n; ) {
+				ssize_t k = pwrite(dst, buf + w, n - w, out);
+				if (k == -1) {
+					error = errno;
+					goto out;
+				}
+				w += k;
+				out += k;
+			}
+			in += n;
+		}
+	}
+	if (ftruncate(dst, size) == -1)
+		error = errno;
+out:
+	free(buf);
+	return error;
+}
+
+/* Copy every xattr but the layer format's from src to dst (lxattr path). */
+static int
+copy_xattrs(const char *src, int follow, const char *dst)
+{
+	char *names = NULL, *val = NULL, *name;
+	ssize_t nlen, vlen;
+	size_t vsize = 0;
+	int error = 0;
+
+	nlen = follow ? listxattr(src, NULL, 0) : llistxattr(src, NULL, 0);
+	if (nlen <= 0)
+		return nlen == 0 || errno == ENOTSUP ? 0 : errno;
+	if ((names = malloc(nlen)) == NULL)
+		return ENOMEM;
+	nlen = follow ? listxattr(src, names, nlen) :
+	    llistxattr(src, names, nlen);
+	if (nlen == -1) {
+		error = errno;	/* ERANGE: changed under us; caller retries */
+		goto out;
+	}
+	for (name = names; name < names + nlen; name += strlen(name) + 1) {
+		if (layer_is_private_xattr(name))
+			continue;
+		vlen = follow ? getxattr(src, name, NULL, 0) :
+		    lgetxattr(src, name, NULL, 0);
+		if (vlen == -1) {
+			if (errno == ENODATA)
+				continue;
+			error = errno;
+			goto out;
+		}
+		if ((size_t)vlen > vsize) {
+			free(val);
+			vsize = vlen;
+			if ((val = malloc(vsize)) == NULL) {
+				error = ENOMEM;
+				goto out;
+			}
+		}
+		vlen = follow ? getxattr(src, name, val, vsize) :
+		    lgetxattr(src, name, val, vsize);
+		if (vlen == -1) {
+			error = errno;
+			goto out;
+		}
+		if (lsetxattr(dst, name, val, vlen, 0) == -1 &&
+		    errno != ENOTSUP) {
+			error = errno;
+			goto out;
+		}
+	}
+out:
+	free(names);
+	free(val);
+	return error;
+}
+
+/*
+ * Build the copy of n (whose lower object is described by st) in the work
+ * directory as tmp.  Called with n->lock held.  On failure the caller
+ * removes tmp.
+ */
+static int
+build_copy(struct fs *fs, struct node *n, const struct stat *st,
+    const char *tmp, int flags)
+{
+	char src[64 + NAME_MAX], dst[64 + NAME_MAX], target[PATH_MAX];
+	struct timespec ts[2];
+	ssize_t len;
+	int in = -1, out = -1, follow, error = 0;
+
+	switch (st->st_mode & S_IFMT) {
+	case S_IFREG:
+		if ((in = reopen(fs, n->lower, O_RDONLY)) < 0)
+			return -in;
+		if ((out = openat(fs->workfd, tmp, O_WRONLY | O_CREAT |
+		    O_EXCL | O_CLOEXEC, 0600)) == -1) {
+			error = errno;
+			goto out;
+		}
+		if (!(flags & COPYUP_NODATA) &&
+		    (error = copy_data(in, out, st->st_size)))
+			goto out;
+		break;
+	case S_IFDIR:
+		if (mkdirat(fs->workfd, tmp, 0700) == -1)
+			return errno;
+		break;
+	case S_IFLNK:
+		len = readlinkat(n->lower, "", target, sizeof(target) - 1);
+		if (len == -1)
+			return errno;
+		target[len] = '\0';
+		if (symlinkat(target, fs->workfd, tmp) == -1)
+			return errno;
+		break;
+	default:
+		if (mknodat(fs->workfd, tmp, (st->st_mode & S_IFMT) | 0600,
+		    st->st_rdev) == -1)
+			return errno;
+		break;
+	}
+	/* Owner before mode and xattrs: chown clears setuid and caps. */
+	if (fchownat(fs->workfd, tmp, st->st_uid, st->st_gid,
+	    AT_SYMLINK_NOFOLLOW) == -1 ||
+	    (!S_ISLNK(st->st_mode) &&
+	    fchmodat(fs->workfd, tmp, st->st_mode & 07777, 0) == -1)) {
+		error = errno;
+		goto out;
+	}
+	snprintf(dst, sizeof(dst), "/proc/self/fd/%d/%s", fs->workfd, tmp);
+	if ((error = xattr_path_locked(n, n->lower, src, sizeof(src),
+	    &follow)) ||
+	    (error = copy_xattrs(src, follow, dst)))
+		goto out;
+	ts[0] = st->st_atim;
+	ts[1] = st->st_mtim;
+	if (utimensat(fs->workfd, tmp, ts, AT_SYMLINK_NOFOLLOW) == -1) {
+		error = errno;
+		goto out;
+	}
+	if (out >= 0 && st->st_size > 0 && !(flags & COPYUP_NODATA) &&
+	    fsync(out) == -1)
+		error = errno;
+out:
+	if (in >= 0)
+		close(in);
+	if (out >= 0)
+		close(out);
+	return error;
+}
+
+/*
+ * Copy n into the upper layer as pu/name.  Called with n->lock held and
+ * the parent already copied up.  If the name has been taken meanwhile (the
+ * object was unlinked while open), the copy stays anonymous: it is unlinked
+ * from the work directory and lives on through n->upper alone.
+ */
+static int
+copy_up_locked(struct fs *fs, struct node *n, int pu, const char *name,
+    int flags)
+{
+	char tmp[64];
+	struct stat st, ust;
+	int error, fd;
+
+	if (fstatat(n->lower, "", &st, AT_EMPTY_PATH |
+	    AT_SYMLINK_NOFOLLOW) == -1)
+		return errno;
+	if ((error = work_name(fs, tmp, sizeof(tmp))))
+		return error;
+	if ((error = build_copy(fs, n, &st, tmp, flags)))
+		goto fail;
+	if (renameat2(fs->workfd, tmp, pu, name, RENAME_NOREPLACE) == 0)
+		fd = openat(pu, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	else if (errno == EEXIST && !S_ISDIR(st.st_mode)) {
+		fd = openat(fs->workfd, tmp, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+		if (fd >= 0)
+			unlinkat(fs->workfd, tmp, 0);
+	} else {
+		error = errno;
+		goto fail;
+	}
+	if (fd == -1)
+		return errno;
+	if (fstatat(fd, "", &ust, AT_EMPTY_PATH) == -1 ||
+	    (error = node_alias(fs, n, &ust)) != 0) {
+		error = error ? error : errno;
+		close(fd);
+		return error;
+	}
+	n->upper = fd;
+	return 0;
+fail:
+	if (S_ISDIR(st.st_mode))
+		unlinkat(fs->workfd, tmp, AT_REMOVEDIR);
+	else
+		unlinkat(fs->workfd, tmp, 0);
+	return error;
+}
+
+/*
+ * Make sure n has an upper object, copying its ancestors first.  Returns 0
+ * or an errno; on success n->upper is set for good.
+ */
+int
+copy_up(struct fs *fs, struct node *n, int flags)
+{
+	struct node *p;
+	char *name;
+	int error;
+
+	pthread_mutex_lock(&n->lock);
+	if (n->upper >= 0) {
+		pthread_mutex_unlock(&n->lock);
+		return 0;
+	}
+	pthread_mutex_unlock(&n->lock);
+	if ((name = node_name(fs, n, &p)) == NULL)
+		return n->parent == NULL ? EIO : ENOMEM;
+	free(name);
+	if ((error = copy_up(fs, p, 0)) != 0)
+		goto out;
+	pthread_mutex_lock(&n->lock);
+	/* Only a rename moves a node, and a rename copies it up first. */
+	if (n->upper < 0)
+		error = copy_up_locked(fs, n, p->upper, n->name, flags);
+	pthread_mutex_unlock(&n->lock);
+out:
+	node_put(fs, p);
+	return error;
+}

@@ -1,0 +1,570 @@
+/*
+ * dir.c - the merged namespace: what lookup finds at a name, whether a
+ * merged directory is empty, and the merged listing readdir serves.
+ *
+ * Rules (kernel overlayfs's): an upper non-directory hides the lower
+ * entry; a whiteout hides it and shows nothing; an upper directory merges
+ * with the lower directory of the same name unless it is opaque, or with
+ * the one its redirect names.  Lower paths are opened beneath the base
+ * root with symlinks refused, so a redirect can never leave the layer.
+ */
+#include "config.h"
+
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <linux/openat2.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "fs.h"
+#include "layer.h"
+
+/* A set of names, open addressing; the set does not own the strings. */
+struct nameset {
+	const char	**slot;
+	size_t		  size, n;
+};
+
+static size_t
+name_hash(const char *s)
+{
+	size_t h = 1469598103934665603ULL;
+
+	while (*s)
+		h = (h ^ (unsigned char)*s++) * 1099511628211ULL;
+	return h;
+}
+
+static int
+nameset_add(struct nameset *set, const char *name)
+{
+	const char **old = set->slot;
+	size_t i, oldsize = set->size;
+
+	if ((set->n + 1) * 2 > set->size) {
+		set->size = set->size ? set->size * 2 : 64;
+		if ((set->slot = calloc(set->size, sizeof(*set->slot))) == NULL)
+			return ENOMEM;
+		set->n = 0;
+		for (i = 0; i < oldsize; i++)
+			if (old[i] != NULL)
+				nameset_add(set, old[i]);
+		free(old);
+	}
+	for (i = name_hash(name) & (set->size - 1); set->slot[i] != NULL;
+	    i = (i + 1) & (set->size - 1))
+		if (strcmp(set->slot[i], name) == 0)
+			return 0;
+	set->slot[i] = name;
+	set->n++;
+	return 0;
+}
+
+static int
+nameset_has(const struct nameset *set, const char *name)
+{
+	size_t i;
+
+	if (set->size == 0)
+		return 0;
+	for (i = name_hash(name) & (set->size - 1); set->slot[i] != NULL;
+	    i = (i + 1) & (set->size - 1))
+		if (strcmp(set->slot[i], name) == 0)
+			return 1;
+	return 0;
+}
+
+static int
+is_dot(const char *name)
+{
+	return name[0] == '.' &&
+	    (name[1] == '\0' || (name[1] == '.' && name[2] == '\0'));
+}
+
+/* Open an absolute layer path below root without following any symlink. */
+static int
+open_beneath(int root, const char *path)
+{
+	struct open_how how;
+
+	memset(&how, 0, sizeof(how));
+	how.flags = O_PATH | O_NOFOLLOW | O_CLOEXEC;
+	how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS |
+	    RESOLVE_NO_MAGICLINKS;
+	while (*path == '/')
+		path++;
+	if (*path == '\0')
+		return fcntl(root, F_DUPFD_CLOEXEC, 0);
+	return syscall(SYS_openat2, root, path, &how, sizeof(how));
+}
+
+void
+entry_free(struct entry *e)
+{
+	if (e->upper >= 0)
+		close(e->upper);
+	if (e->lower >= 0)
+		close(e->lower);
+	free(e->lowerpath);
+	e->upper = e->lower = -1;
+	e->lowerpath = NULL;
+}
+
+static char *
+join(const char *dir, const char *name)
+{
+	char *p;
+
+	if (asprintf(&p, "%s/%s", dir, name) == -1)
+		return NULL;
+	return p;
+}
+
+/*
+ * Find what the merged view shows at parent/name.  Returns 0 with e filled
+ * in (the caller owns its fds), ENOENT (with e->whiteout set when a whiteout
+ * hid a lower entry), or another errno.
+ */
+int
+entry_find(struct fs *fs, struct node *parent, const char *name,
+    struct entry *e)
+{
+	char redirect[LAYER_REDIRECT_MAX];
+	ssize_t rlen = 0;
+	int pu, fd, error;
+
+	memset(e, 0, sizeof(*e));
+	e->upper = e->lower = -1;
+	if (strlen(name) > NAME_MAX)
+		return ENAMETOOLONG;
+	pthread_mutex_lock(&parent->lock);
+	pu = parent->upper;
+	pthread_mutex_unlock(&parent->lock);
+
+	if (pu >= 0) {
+		fd = openat(pu, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+		if (fd == -1 && errno != ENOENT)
+			return errno;
+		if (fd >= 0) {
+			if (fstatat(fd, "", &e->st, AT_EMPTY_PATH) == -1) {
+				error = errno;
+				close(fd);
+				return error;
+			}
+			if (layer_is_whiteout(&e->st)) {
+				close(fd);
+				e->whiteout = 1;
+				return ENOENT;
+			}
+			e->upper = fd;
+			if (!S_ISDIR(e->st.st_mode) || layer_is_opaque(fd, "") > 0)
+				return 0;
+			rlen = layer_get_redirect(fd, "", redirect,
+			    sizeof(redirect));
+			if (rlen < 0)
+				rlen = 0;
+		}
+	}
+	if (parent->lower < 0)
+		return e->upper >= 0 ? 0 : ENOENT;
+
+	if (rlen > 0 && redirect[0] == '/') {
+		fd = open_beneath(fs->lowerfd, redirect);
+		e->lowerpath = strdup(redirect);
+	} else {
+		if (rlen > 0 && strchr(redirect, '/') == NULL &&
+		    !is_dot(redirect))
+			name = redirect;	/* relative: a sibling */
+		fd = openat(parent->lower, name, O_PATH | O_NOFOLLOW |
+		    O_CLOEXEC);
+		e->lowerpath = parent->lowerpath ?
+		    join(parent->lowerpath, name) : NULL;
+	}
+	if (fd == -1) {
+		error = errno;
+		free(e->lowerpath);
+		e->lowerpath = NULL;
+		if (e->upper >= 0)
+			return 0;	/* a redirect gone stale shows upper */
+		return error == ELOOP ? ENOENT : error;
+	}
+	if (fstatat(fd, "", &e->lst, AT_EMPTY_PATH) == -1) {
+		error = errno;
+		close(fd);
+		entry_free(e);
+		return error;
+	}
+	if (e->upper >= 0 && !S_ISDIR(e->lst.st_mode)) {
+		/* An upper directory over a lower non-directory. */
+		close(fd);
+		free(e->lowerpath);
+		e->lowerpath = NULL;
+		return 0;
+	}
+	e->lower = fd;
+	if (e->upper < 0)
+		e->st = e->lst;
+	if (!S_ISDIR(e->lst.st_mode)) {
+		free(e->lowerpath);
+		e->lowerpath = NULL;
+	} else if (e->lowerpath == NULL) {
+		entry_free(e);
+		return ENOMEM;
+	}
+	return 0;
+}
+
+/* Does the lower directory merged into parent have an entry called name? */
+int
+lower_has(struct node *parent, const char *name)
+{
+	struct stat st;
+
+	if (parent->lower < 0)
+		return 0;
+	return fstatat(parent->lower, name, &st, AT_SYMLINK_NOFOLLOW) == 0;
+}
+
+/* Open an O_PATH directory fd for reading its entries. */
+static DIR *
+open_dir(struct fs *fs, int fd)
+{
+	DIR *d;
+	int rfd;
+
+	if ((rfd = reopen(fs, fd, O_RDONLY | O_DIRECTORY)) < 0) {
+		errno = -rfd;
+		return NULL;
+	}
+	if ((d = fdopendir(rfd)) == NULL)
+		close(rfd);
+	return d;
+}
+
+static int
+is_whiteout_at(int dirfd, const struct dirent *de)
+{
+	struct stat st;
+
+	if (de->d_type != DT_CHR && de->d_type != DT_UNKNOWN)
+		return 0;
+	if (fstatat(dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == -1)
+		return 0;
+	return layer_is_whiteout(&st);
+}
+
+/*
+ * Is the merged directory (upper, lower; either may be -1) empty?  Returns
+ * 0 when it is, ENOTEMPTY when it is not, or another errno.
+ */
+int
+dir_is_empty(struct fs *fs, int upper, int lower)
+{
+	struct nameset hidden = { 0 };
+	struct dirent *de;
+	char **names = NULL;
+	size_t nnames = 0, i;
+	DIR *d = NULL;
+	int error = 0;
+
+	if (upper >= 0) {
+		if ((d = open_dir(fs, upper)) == NULL)
+			return errno;
+		while ((errno = 0, de = readdir(d)) != NULL) {
+			if (is_dot(de->d_name))
+				continue;
+			if (!is_whiteout_at(dirfd(d), de)) {
+				error = ENOTEMPTY;
+				goto out;
+			}
+			if (lower < 0)
+				continue;
+			if ((names = reallocarray(names, nnames + 1,
+			    sizeof(*names))) == NULL ||
+			    (names[nnames] = strdup(de->d_name)) == NULL) {
+				error = ENOMEM;
+				goto out;
+			}
+			if ((error = nameset_add(&hidden, names[nnames++])))
+				goto out;
+		}
+		if (errno) {
+			error = errno;
+			goto out;
+		}
+		closedir(d);
+		d = NULL;
+	}
+	if (lower >= 0) {
+		if ((d = open_dir(fs, lower)) == NULL) {
+			error = errno;
+			goto out;
+		}
+		while ((errno = 0, de = readdir(d)) != NULL)
+			if (!is_dot(de->d_name) &&
+			    !nameset_has(&hidden, de->d_name)) {
+				error = ENOTEMPTY;
+				goto out;
+			}
+		if (errno)
+			error = errno;
+	}
+out:
+	if (d != NULL)
+		closedir(d);
+	for (i = 0; i < nnames; i++)
+		free(names[i]);
+	free(names);
+	free(hidden.slot);
+	return error;
+}
+
+/* Remove dfd/name and everything below it (used only in the work dir). */
+int
+dir_purge(struct fs *fs, int dfd, const char *name)
+{
+	struct dirent *de;
+	DIR *d;
+	int fd, error = 0;
+
+	if ((fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC)) == -1)
+		return errno == ENOTDIR ?
+		    (unlinkat(dfd, name, 0) == -1 ? errno : 0) : errno;
+	if ((d = fdopendir(fd)) == NULL) {
+		close(fd);
+		return errno;
+	}
+	while ((de = readdir(d)) != NULL) {
+		if (is_dot(de->d_name))
+			continue;
+		if (de->d_type == DT_DIR || de->d_type == DT_UNKNOWN)
+			error = dir_purge(fs, dirfd(d), de->d_name);
+		else if (unlinkat(dirfd(d), de->d_name, 0) == -1)
+			error = errno;
+		if (error)
+			break;
+	}
+	closedir(d);
+	if (error == 0 && unlinkat(dfd, name, AT_REMOVEDIR) == -1)
+		error = errno;
+	return error;
+}
+
+/* A fresh name for a scratch object in the work directory. */
+int
+work_name(struct fs *fs, char *buf, size_t len)
+{
+	uint64_t seq;
+
+	pthread_mutex_lock(&fs->table_lock);
+	seq = fs->tmpseq++;
+	pthread_mutex_unlock(&fs->table_lock);
+	if ((size_t)snprintf(buf, len, "#opfs.%d.%llx", (int)getpid(),
+	    (unsigned long long)seq) >= len)
+		return ENAMETOOLONG;
+	return 0;
+}
+
+/*
+ * The merged listing of one open directory.  It is a snapshot taken at
+ * opendir and again whenever reading restarts at offset 0, so offsets stay
+ * valid while entries come and go.
+ */
+struct dirrec {
+	char		*name;
+	uint64_t	 ino;
+	unsigned char	 type;
+};
+
+struct dirlist {
+	struct node	*node;
+	struct dirrec	*ents;
+	size_t		 n, cap;
+	int		 served;
+};
+
+static int
+dirlist_add(struct dirlist *dl, const char *name, uint64_t ino,
+    unsigned char type)
+{
+	struct dirrec *r;
+
+	if (dl->n == dl->cap) {
+		dl->cap = dl->cap ? dl->cap * 2 : 32;
+		if ((r = reallocarray(dl->ents, dl->cap, sizeof(*r))) == NULL)
+			return ENOMEM;
+		dl->ents = r;
+	}
+	r = &dl->ents[dl->n];
+	if ((r->name = strdup(name)) == NULL)
+		return ENOMEM;
+	r->ino = ino;
+	r->type = type;
+	dl->n++;
+	return 0;
+}
+
+static void
+dirlist_clear(struct dirlist *dl)
+{
+	size_t i;
+
+	for (i = 0; i < dl->n; i++)
+		free(dl->ents[i].name);
+	dl->n = 0;
+}
+
+void
+dirlist_free(struct dirlist *dl)
+{
+	if (dl == NULL)
+		return;
+	dirlist_clear(dl);
+	free(dl->ents);
+	free(dl);
+}
+
+/*
+ * Read one layer's entries into dl.  Upper entries go into seen (listed)
+ * or hidden (whiteouts); lower entries are listed unless seen or hidden.
+ */
+static int
+dirlist_layer(struct fs *fs, struct dirlist *dl, int fd, int upper,
+    struct nameset *seen, struct nameset *hidden, char ***hold,
+    size_t *nhold)
+{
+	struct dirent *de;
+	struct stat dst;
+	size_t first = dl->n, i;
+	DIR *d;
+	int error = 0;
+
+	if ((d = open_dir(fs, fd)) == NULL)
+		return errno;
+	if (fstat(dirfd(d), &dst) == -1) {
+		error = errno;
+		goto out;
+	}
+	while ((errno = 0, de = readdir(d)) != NULL) {
+		if (is_dot(de->d_name))
+			continue;
+		if (upper && is_whiteout_at(dirfd(d), de)) {
+			char **h = reallocarray(*hold, *nhold + 1, sizeof(*h));
+			if (h == NULL || (h[*nhold] = strdup(de->d_name)) ==
+			    NULL) {
+				if (h)
+					*hold = h;
+				error = ENOMEM;
+				goto out;
+			}
+			*hold = h;
+			if ((error = nameset_add(hidden, h[(*nhold)++])))
+				goto out;
+			continue;
+		}
+		if (!upper && (nameset_has(seen, de->d_name) ||
+		    nameset_has(hidden, de->d_name)))
+			continue;
+		/* d_ino keyed like lookup keys it: the backing object. */
+		if ((error = dirlist_add(dl, de->d_name,
+		    node_number(fs, dst.st_dev, de->d_ino), de->d_type)))
+			goto out;
+	}
+	if (errno)
+		error = errno;
+	if (upper)
+		for (i = first; error == 0 && i < dl->n; i++)
+			error = nameset_add(seen, dl->ents[i].name);
+out:
+	closedir(d);
+	return error;
+}
+
+static int
+dirlist_read(struct fs *fs, struct dirlist *dl)
+{
+	struct nameset seen = { 0 }, hidden = { 0 };
+	struct node *n = dl->node, *parent;
+	char **hold = NULL;
+	size_t nhold = 0, i;
+	int upper, error;
+
+	dirlist_clear(dl);
+	pthread_mutex_lock(&n->lock);
+	upper = n->upper;
+	parent = n->parent;
+	pthread_mutex_unlock(&n->lock);
+	if ((error = dirlist_add(dl, ".", n->ino, DT_DIR)) ||
+	    (error = dirlist_add(dl, "..", parent ? parent->ino : n->ino,
+	    DT_DIR)))
+		return error;
+	if (upper >= 0)
+		error = dirlist_layer(fs, dl, upper, 1, &seen, &hidden, &hold,
+		    &nhold);
+	if (error == 0 && n->lower >= 0)
+		error = dirlist_layer(fs, dl, n->lower, 0, &seen, &hidden,
+		    &hold, &nhold);
+	for (i = 0; i < nhold; i++)
+		free(hold[i]);
+	free(hold);
+	free(seen.slot);
+	free(hidden.slot);
+	return error;
+}
+
+int
+dirlist_load(struct fs *fs, struct node *n, struct dirlist **out)
+{
+	struct dirlist *dl;
+	int error;
+
+	if ((dl = calloc(1, sizeof(*dl))) == NULL)
+		return ENOMEM;
+	dl->node = n;
+	if ((error = dirlist_read(fs, dl))) {
+		dirlist_free(dl);
+		return error;
+	}
+	*out = dl;
+	return 0;
+}
+
+/* Reply to one readdir request from the snapshot. */
+int
+dirlist_fill(struct fs *fs, fuse_req_t req, struct dirlist *dl, size_t size,
+    off_t off)
+{
+	struct stat st;
+	char *buf, *p;
+	size_t rem, len, i;
+	int error;
+
+	if (off == 0 && dl->served && (error = dirlist_read(fs, dl)))
+		return error;
+	dl->served = 1;
+	if ((buf = malloc(size)) == NULL)
+		return ENOMEM;
+	p = buf;
+	rem = size;
+	memset(&st, 0, sizeof(st));
+	for (i = off; i < dl->n; i++) {
+		st.st_ino = dl->ents[i].ino;
+		st.st_mode = (mode_t)dl->ents[i].type << 12;
+		len = fuse_add_direntry(req, p, rem, dl->ents[i].name, &st,
+		    i + 1);
+		if (len > rem)
+			break;
+		p += len;
+		rem -= len;
+	}
+	fuse_reply_buf(req, buf, size - rem);
+	free(buf);
+	return 0;
+}

@@ -1,0 +1,230 @@
+/*
+ * fs.c - setting up, running and tearing down one overpackfs instance
+ * (the library side of opfs.h).
+ */
+#include "config.h"
+
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "fs.h"
+#include "opfs.h"
+
+/* A node may hold two fds; let the table grow as far as the kernel lets. */
+static void
+raise_nofile(void)
+{
+	struct rlimit rl;
+	FILE *fp;
+	long max = 0;
+
+	if ((fp = fopen("/proc/sys/fs/nr_open", "r")) != NULL) {
+		if (fscanf(fp, "%ld", &max) != 1)
+			max = 0;
+		fclose(fp);
+	}
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
+		return;
+	if (max > 0 && (rlim_t)max > rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max = max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) == 0)
+			return;
+		getrlimit(RLIMIT_NOFILE, &rl);
+	}
+	rl.rlim_cur = rl.rlim_max;
+	setrlimit(RLIMIT_NOFILE, &rl);
+}
+
+/* Remove what a crashed instance left in the work directory. */
+static int
+clean_work(struct fs *fs)
+{
+	struct dirent *de;
+	DIR *d;
+	int fd, error = 0;
+
+	if ((fd = openat(fs->workfd, ".", O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC)) == -1)
+		return errno;
+	if ((d = fdopendir(fd)) == NULL) {
+		close(fd);
+		return errno;
+	}
+	while (error == 0 && (de = readdir(d)) != NULL)
+		if (strcmp(de->d_name, ".") != 0 &&
+		    strcmp(de->d_name, "..") != 0)
+			error = dir_purge(fs, fs->workfd, de->d_name);
+	closedir(d);
+	return error;
+}
+
+static int
+make_root(struct fs *fs)
+{
+	struct node *n;
+	struct stat ust, lst;
+
+	if (fstatat(fs->upperfd, "", &ust, AT_EMPTY_PATH) == -1 ||
+	    fstatat(fs->lowerfd, "", &lst, AT_EMPTY_PATH) == -1)
+		return errno;
+	if (ust.st_dev != fs->workdev)
+		return EXDEV;
+	if ((n = calloc(1, sizeof(*n))) == NULL ||
+	    (n->lowerpath = strdup("")) == NULL) {
+		free(n);
+		return ENOMEM;
+	}
+	pthread_mutex_init(&n->lock, NULL);
+	n->ino = FUSE_ROOT_ID;
+	n->type = S_IFDIR;
+	n->nlookup = 1;
+	n->upper = fcntl(fs->upperfd, F_DUPFD_CLOEXEC, 0);
+	n->lower = fcntl(fs->lowerfd, F_DUPFD_CLOEXEC, 0);
+	if (n->upper == -1 || n->lower == -1) {
+		int error = errno;
+
+		if (n->upper >= 0)
+			close(n->upper);
+		free(n->lowerpath);
+		free(n);
+		return error;
+	}
+	fs->root = n;
+	n->refs = 1;
+	node_insert(fs, n);
+	/* The root's number is fixed at 1 for both of its objects. */
+	if (node_alias(fs, n, &ust) != 0 || node_alias(fs, n, &lst) != 0)
+		return ENOMEM;
+	return 0;
+}
+
+struct opfs *
+opfs_new(const struct opfs_config *cfg, struct fuse_args *args)
+{
+	struct fs *fs;
+	struct stat wst;
+	int error;
+
+	if ((fs = calloc(1, sizeof(*fs))) == NULL)
+		return NULL;
+	fs->lowerfd = cfg->lowerfd;
+	fs->upperfd = cfg->upperfd;
+	fs->workfd = cfg->workfd;
+	fs->debug = cfg->debug;
+	fs->timeout = cfg->timeout > 0 ? cfg->timeout : 86400.0;
+	if ((error = node_table_init(fs)) != 0)
+		goto fail;
+	if ((fs->upperdir = strdup(cfg->upperdir ? cfg->upperdir : "upper"))
+	    == NULL) {
+		error = ENOMEM;
+		goto fail;
+	}
+	if (fstat(fs->workfd, &wst) == -1) {
+		error = errno;
+		goto fail;
+	}
+	fs->workdev = wst.st_dev;
+	if (access("/proc/self/fd", X_OK) == -1) {
+		error = errno;	/* reopen() and xattrs need it */
+		goto fail;
+	}
+	raise_nofile();
+	/* Modes come from the kernel with the caller's umask applied. */
+	umask(0);
+	if ((error = clean_work(fs)) != 0 || (error = make_root(fs)) != 0)
+		goto fail;
+	if (fuse_opt_add_arg(args, "-odefault_permissions,allow_other,suid,"
+	    "dev,fsname=overpackfs,subtype=overpackfs") == -1) {
+		error = ENOMEM;
+		goto fail;
+	}
+	fs->se = fuse_session_new(args, &opfs_ops, sizeof(opfs_ops), fs);
+	if (fs->se == NULL) {
+		error = EINVAL;
+		goto fail;
+	}
+	return (struct opfs *)fs;
+fail:
+	opfs_free((struct opfs *)fs);
+	errno = error;
+	return NULL;
+}
+
+int
+opfs_mount(struct opfs *o, const char *mountpoint)
+{
+	struct fs *fs = (struct fs *)o;
+
+	if (fuse_session_mount(fs->se, mountpoint) != 0) {
+		if (errno == 0)
+			errno = EIO;
+		return -1;
+	}
+	return 0;
+}
+
+int
+opfs_loop(struct opfs *o)
+{
+	struct fs *fs = (struct fs *)o;
+	struct fuse_loop_config *cfg;
+	int r;
+
+	if ((cfg = fuse_loop_cfg_create()) == NULL) {
+		errno = ENOMEM;
+		return -1;
+	}
+	fuse_loop_cfg_set_clone_fd(cfg, 0);
+	fuse_loop_cfg_set_idle_threads(cfg, 10);
+	fuse_loop_cfg_set_max_threads(cfg, 64);
+	r = fuse_session_loop_mt(fs->se, cfg);
+	fuse_loop_cfg_destroy(cfg);
+	if (r != 0) {
+		errno = r < 0 ? -r : EIO;
+		return -1;
+	}
+	return 0;
+}
+
+void
+opfs_exit(struct opfs *o)
+{
+	fuse_session_exit(((struct fs *)o)->se);
+}
+
+void
+opfs_unmount(struct opfs *o)
+{
+	fuse_session_unmount(((struct fs *)o)->se);
+}
+
+int
+opfs_fd(struct opfs *o)
+{
+	return fuse_session_fd(((struct fs *)o)->se);
+}
+
+void
+opfs_free(struct opfs *o)
+{
+	struct fs *fs = (struct fs *)o;
+
+	if (fs == NULL)
+		return;
+	if (fs->se != NULL)
+		fuse_session_destroy(fs->se);
+	if (fs->nodes != NULL)
+		node_table_free(fs);	/* the root is in it */
+	close(fs->lowerfd);
+	close(fs->upperfd);
+	close(fs->workfd);
+	free(fs->upperdir);
+	free(fs);
+}

@@ -1,0 +1,204 @@
+/*
+ * main.c - overpackfs(8): mount the overlay on its own.
+ *
+ *	overpackfs [-f] [-d] -o lowerdir=L,upperdir=U,workdir=W MOUNTPOINT
+ *
+ * The lower directory is taken as a detached, read-only, private clone of
+ * its mount tree, so that neither this mount nor anything mounted later
+ * shows up inside it, and the kernel itself refuses writes to it.
+ */
+#include "config.h"
+
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <fuse_lowlevel.h>
+
+#include "opfs.h"
+
+struct options {
+	char	*lowerdir;
+	char	*upperdir;
+	char	*workdir;
+	char	*timeout;
+};
+
+#define OPT(t, p) { t, offsetof(struct options, p), 1 }
+static const struct fuse_opt option_spec[] = {
+	OPT("lowerdir=%s", lowerdir),
+	OPT("upperdir=%s", upperdir),
+	OPT("workdir=%s", workdir),
+	OPT("timeout=%s", timeout),
+	FUSE_OPT_END
+};
+
+static void
+usage(FILE *fp)
+{
+	fprintf(fp, "usage: overpackfs [-f] [-d] -o lowerdir=DIR,upperdir=DIR,"
+	    "workdir=DIR[,timeout=SEC] MOUNTPOINT\n");
+}
+
+/* A read-only, private, detached copy of the mount tree at path. */
+static int
+open_lower(const char *path)
+{
+	struct mount_attr attr;
+	int fd;
+
+	fd = open_tree(AT_FDCWD, path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC |
+	    AT_RECURSIVE);
+	if (fd == -1) {
+		if (errno != EPERM && errno != ENOSYS)
+			return -1;
+		/* Unprivileged: the plain directory, read only by design. */
+		return open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	}
+	memset(&attr, 0, sizeof(attr));
+	attr.attr_set = MOUNT_ATTR_RDONLY;
+	attr.propagation = MS_PRIVATE;
+	if (mount_setattr(fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr,
+	    sizeof(attr)) == -1) {
+		int e = errno;
+
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	return fd;
+}
+
+static int
+open_dir(const char *what, const char *path, int flags)
+{
+	struct stat st;
+	int fd;
+
+	if (path == NULL) {
+		fprintf(stderr, "overpackfs: missing -o %s=DIR\n", what);
+		return -1;
+	}
+	fd = flags == -1 ? open_lower(path) :
+	    open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd == -1) {
+		fprintf(stderr, "overpackfs: cannot open %s '%s': %s\n", what,
+		    path, strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) == -1 || !S_ISDIR(st.st_mode)) {
+		fprintf(stderr, "overpackfs: %s '%s' is not a directory\n",
+		    what, path);
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
+	struct fuse_cmdline_opts cl;
+	struct options opts = { 0 };
+	struct opfs_config cfg = { .lowerfd = -1, .upperfd = -1,
+	    .workfd = -1 };
+	struct stat ust, wst;
+	struct opfs *fs = NULL;
+	int status = 1;
+
+	if (fuse_parse_cmdline(&args, &cl) != 0) {
+		usage(stderr);
+		return 2;
+	}
+	if (cl.show_help) {
+		usage(stdout);
+		status = 0;
+		goto out;
+	}
+	if (cl.show_version) {
+		printf("overpackfs %s (libfuse %s)\n", PACKAGE_VERSION,
+		    fuse_pkgversion());
+		status = 0;
+		goto out;
+	}
+	if (fuse_opt_parse(&args, &opts, option_spec, NULL) == -1) {
+		usage(stderr);
+		status = 2;
+		goto out;
+	}
+	if (cl.mountpoint == NULL) {
+		fprintf(stderr, "overpackfs: no mount point given\n");
+		usage(stderr);
+		status = 2;
+		goto out;
+	}
+	if ((cfg.upperfd = open_dir("upperdir", opts.upperdir, 0)) == -1 ||
+	    (cfg.workfd = open_dir("workdir", opts.workdir, 0)) == -1 ||
+	    (cfg.lowerfd = open_dir("lowerdir", opts.lowerdir, -1)) == -1)
+		goto out;
+	if (fstat(cfg.upperfd, &ust) == -1 || fstat(cfg.workfd, &wst) == -1 ||
+	    ust.st_dev != wst.st_dev) {
+		fprintf(stderr, "overpackfs: workdir '%s' is not on the same "
+		    "filesystem as upperdir '%s'\n", opts.workdir,
+		    opts.upperdir);
+		goto out;
+	}
+	if (ust.st_ino == wst.st_ino) {
+		fprintf(stderr, "overpackfs: workdir and upperdir are the same "
+		    "directory '%s'\n", opts.upperdir);
+		goto out;
+	}
+	cfg.upperdir = opts.upperdir;
+	cfg.debug = cl.debug;
+	if (opts.timeout != NULL) {
+		char *end;
+
+		cfg.timeout = strtod(opts.timeout, &end);
+		if (*end != '\0' || cfg.timeout < 0 || cfg.timeout > 1e9) {
+			fprintf(stderr, "overpackfs: bad timeout '%s'\n",
+			    opts.timeout);
+			status = 2;
+			goto out;
+		}
+	}
+	if ((fs = opfs_new(&cfg, &args)) == NULL) {
+		fprintf(stderr, "overpackfs: cannot start on upperdir '%s': "
+		    "%s\n", opts.upperdir, strerror(errno));
+		cfg.lowerfd = cfg.upperfd = cfg.workfd = -1;	/* closed */
+		goto out;
+	}
+	cfg.lowerfd = cfg.upperfd = cfg.workfd = -1;		/* fs owns */
+	if (opfs_mount(fs, cl.mountpoint) == -1) {
+		fprintf(stderr, "overpackfs: cannot mount on '%s': %s\n",
+		    cl.mountpoint, strerror(errno));
+		goto out;
+	}
+	if (fuse_daemonize(cl.foreground) == -1) {
+		opfs_unmount(fs);
+		goto out;
+	}
+	status = opfs_loop(fs) == -1 ? 1 : 0;
+	opfs_unmount(fs);
+out:
+	opfs_free(fs);
+	if (cfg.lowerfd >= 0)
+		close(cfg.lowerfd);
+	if (cfg.upperfd >= 0)
+		close(cfg.upperfd);
+	if (cfg.workfd >= 0)
+		close(cfg.workfd);
+	free(cl.mountpoint);
+	free(opts.lowerdir);
+	free(opts.upperdir);
+	free(opts.workdir);
+	free(opts.timeout);
+	fuse_opt_free_args(&args);
+	return status;
+}

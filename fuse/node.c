@@ -1,0 +1,406 @@
+/*
+ * node.c - the node table and the inode map.
+ *
+ * Two hash tables under fs->table_lock: live nodes by number, and the
+ * inode map from a backing object's (dev, ino) to its number.  The map only
+ * grows (about 40 bytes per object ever seen), which is what keeps numbers
+ * stable after the kernel forgets a node and looks it up again.
+ */
+#include "config.h"
+
+#include <sys/stat.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "fs.h"
+
+#define FUSE_ROOT_NUM	1
+
+static size_t
+hash_num(uint64_t n, size_t size)
+{
+	n ^= n >> 33;
+	n *= 0xff51afd7ed558ccdULL;
+	n ^= n >> 33;
+	return n & (size - 1);
+}
+
+static size_t
+hash_key(dev_t dev, ino_t ino, size_t size)
+{
+	return hash_num((uint64_t)ino * 0x9e3779b97f4a7c15ULL ^ dev, size);
+}
+
+int
+node_table_init(struct fs *fs)
+{
+	pthread_mutex_init(&fs->table_lock, NULL);
+	fs->nodes_size = 1024;
+	fs->imap_size = 1024;
+	fs->nodes = calloc(fs->nodes_size, sizeof(*fs->nodes));
+	fs->imap = calloc(fs->imap_size, sizeof(*fs->imap));
+	if (fs->nodes == NULL || fs->imap == NULL)
+		return ENOMEM;
+	fs->next_num = FUSE_ROOT_NUM + 1;
+	return 0;
+}
+
+static void
+node_free(struct node *n)
+{
+	if (n->upper >= 0)
+		close(n->upper);
+	if (n->lower >= 0)
+		close(n->lower);
+	free(n->name);
+	free(n->lowerpath);
+	pthread_mutex_destroy(&n->lock);
+	free(n);
+}
+
+void
+node_table_free(struct fs *fs)
+{
+	struct node *n, *nn;
+	struct imap_ent *e, *en;
+	size_t i;
+
+	for (i = 0; fs->nodes && i < fs->nodes_size; i++)
+		for (n = fs->nodes[i]; n; n = nn) {
+			nn = n->hnext;
+			node_free(n);
+		}
+	for (i = 0; fs->imap && i < fs->imap_size; i++)
+		for (e = fs->imap[i]; e; e = en) {
+			en = e->next;
+			free(e);
+		}
+	free(fs->nodes);
+	free(fs->imap);
+	pthread_mutex_destroy(&fs->table_lock);
+}
+
+/* Grow a chained table to twice its size.  Called with table_lock held;
+ * failure to grow only costs speed. */
+static void
+nodes_grow(struct fs *fs)
+{
+	struct node **nt, *n, *nn;
+	size_t i, size = fs->nodes_size * 2, h;
+
+	if ((nt = calloc(size, sizeof(*nt))) == NULL)
+		return;
+	for (i = 0; i < fs->nodes_size; i++)
+		for (n = fs->nodes[i]; n; n = nn) {
+			nn = n->hnext;
+			h = hash_num(n->ino, size);
+			n->hnext = nt[h];
+			nt[h] = n;
+		}
+	free(fs->nodes);
+	fs->nodes = nt;
+	fs->nodes_size = size;
+}
+
+static void
+imap_grow(struct fs *fs)
+{
+	struct imap_ent **nt, *e, *en;
+	size_t i, size = fs->imap_size * 2, h;
+
+	if ((nt = calloc(size, sizeof(*nt))) == NULL)
+		return;
+	for (i = 0; i < fs->imap_size; i++)
+		for (e = fs->imap[i]; e; e = en) {
+			en = e->next;
+			h = hash_key(e->dev, e->ino, size);
+			e->next = nt[h];
+			nt[h] = e;
+		}
+	free(fs->imap);
+	fs->imap = nt;
+	fs->imap_size = size;
+}
+
+static struct imap_ent *
+imap_find(struct fs *fs, dev_t dev, ino_t ino)
+{
+	struct imap_ent *e;
+
+	for (e = fs->imap[hash_key(dev, ino, fs->imap_size)]; e; e = e->next)
+		if (e->dev == dev && e->ino == ino)
+			return e;
+	return NULL;
+}
+
+/* Record (dev, ino) -> num.  Called with table_lock held. */
+static int
+imap_add(struct fs *fs, dev_t dev, ino_t ino, uint64_t num)
+{
+	struct imap_ent *e;
+	size_t h;
+
+	if ((e = imap_find(fs, dev, ino)) != NULL) {
+		e->num = num;
+		return 0;
+	}
+	if ((e = malloc(sizeof(*e))) == NULL)
+		return ENOMEM;
+	if (fs->nimap >= fs->imap_size)
+		imap_grow(fs);
+	h = hash_key(dev, ino, fs->imap_size);
+	e->dev = dev;
+	e->ino = ino;
+	e->num = num;
+	e->next = fs->imap[h];
+	fs->imap[h] = e;
+	fs->nimap++;
+	return 0;
+}
+
+static struct node *
+nodes_find(struct fs *fs, uint64_t num)
+{
+	struct node *n;
+
+	for (n = fs->nodes[hash_num(num, fs->nodes_size)]; n; n = n->hnext)
+		if (n->ino == num)
+			return n;
+	return NULL;
+}
+
+static void
+nodes_add(struct fs *fs, struct node *n)
+{
+	size_t h;
+
+	if (fs->nnodes >= fs->nodes_size)
+		nodes_grow(fs);
+	h = hash_num(n->ino, fs->nodes_size);
+	n->hnext = fs->nodes[h];
+	fs->nodes[h] = n;
+	fs->nnodes++;
+}
+
+static void
+nodes_del(struct fs *fs, struct node *n)
+{
+	struct node **pp;
+
+	for (pp = &fs->nodes[hash_num(n->ino, fs->nodes_size)]; *pp;
+	    pp = &(*pp)->hnext)
+		if (*pp == n) {
+			*pp = n->hnext;
+			fs->nnodes--;
+			return;
+		}
+}
+
+void
+node_insert(struct fs *fs, struct node *n)
+{
+	pthread_mutex_lock(&fs->table_lock);
+	nodes_add(fs, n);
+	pthread_mutex_unlock(&fs->table_lock);
+}
+
+struct node *
+node_get(struct fs *fs, fuse_ino_t ino)
+{
+	struct node *n;
+
+	if (ino == FUSE_ROOT_ID)
+		ino = FUSE_ROOT_NUM;
+	pthread_mutex_lock(&fs->table_lock);
+	if ((n = nodes_find(fs, ino)) != NULL)
+		n->refs++;
+	pthread_mutex_unlock(&fs->table_lock);
+	return n;
+}
+
+/*
+ * Drop references; free every node that nobody holds any more, walking up
+ * the parents whose last child went.  Called with table_lock held.
+ */
+static void
+release_locked(struct fs *fs, struct node *n)
+{
+	struct node *parent;
+
+	while (n != NULL && n->nlookup == 0 && n->refs == 0 && n != fs->root) {
+		nodes_del(fs, n);
+		parent = n->parent;
+		node_free(n);
+		if ((n = parent) != NULL)
+			n->refs--;
+	}
+}
+
+void
+node_put(struct fs *fs, struct node *n)
+{
+	if (n == NULL)
+		return;
+	pthread_mutex_lock(&fs->table_lock);
+	n->refs--;
+	release_locked(fs, n);
+	pthread_mutex_unlock(&fs->table_lock);
+}
+
+void
+node_forget(struct fs *fs, struct node *n, uint64_t nlookup)
+{
+	pthread_mutex_lock(&fs->table_lock);
+	n->nlookup = nlookup > n->nlookup ? 0 : n->nlookup - nlookup;
+	release_locked(fs, n);
+	pthread_mutex_unlock(&fs->table_lock);
+}
+
+/*
+ * Give the object found at parent/name its node, counting one kernel
+ * lookup: the live node with its number if there is one, else a new node
+ * that takes over e's fds.  e's fds are closed or taken either way.
+ */
+int
+node_make(struct fs *fs, struct node *parent, const char *name,
+    struct entry *e, struct node **out)
+{
+	struct imap_ent *ie;
+	struct node *n;
+	struct stat *key;
+	int error = 0;
+
+	key = e->upper >= 0 ? &e->st : &e->lst;
+	pthread_mutex_lock(&fs->table_lock);
+	ie = imap_find(fs, key->st_dev, key->st_ino);
+	if (ie != NULL && (n = nodes_find(fs, ie->num)) != NULL &&
+	    (n->type & S_IFMT) == (e->st.st_mode & S_IFMT)) {
+		n->nlookup++;
+		pthread_mutex_unlock(&fs->table_lock);
+		entry_free(e);
+		*out = n;
+		return 0;
+	}
+	if ((n = calloc(1, sizeof(*n))) == NULL ||
+	    (n->name = strdup(name)) == NULL) {
+		free(n);
+		error = ENOMEM;
+		goto fail;
+	}
+	if (ie == NULL || nodes_find(fs, ie->num) != NULL) {
+		/* New object, or (after a type change) a number in use. */
+		n->ino = fs->next_num++;
+		if ((error = imap_add(fs, key->st_dev, key->st_ino, n->ino))) {
+			free(n->name);
+			free(n);
+			goto fail;
+		}
+	} else
+		n->ino = ie->num;
+	pthread_mutex_init(&n->lock, NULL);
+	n->type = e->st.st_mode & S_IFMT;
+	n->nlookup = 1;
+	n->parent = parent;
+	parent->refs++;
+	n->upper = e->upper;
+	n->lower = e->lower;
+	n->lowerpath = e->lowerpath;
+	e->upper = e->lower = -1;
+	e->lowerpath = NULL;
+	nodes_add(fs, n);
+	pthread_mutex_unlock(&fs->table_lock);
+	*out = n;
+	return 0;
+fail:
+	pthread_mutex_unlock(&fs->table_lock);
+	entry_free(e);
+	return error;
+}
+
+/* After a copy-up: the new upper object keeps the node's number. */
+int
+node_alias(struct fs *fs, struct node *n, const struct stat *ust)
+{
+	int error;
+
+	pthread_mutex_lock(&fs->table_lock);
+	error = imap_add(fs, ust->st_dev, ust->st_ino, n->ino);
+	pthread_mutex_unlock(&fs->table_lock);
+	return error;
+}
+
+int
+node_active(struct node *n)
+{
+	int fd;
+
+	pthread_mutex_lock(&n->lock);
+	fd = n->upper >= 0 ? n->upper : n->lower;
+	pthread_mutex_unlock(&n->lock);
+	return fd;
+}
+
+/*
+ * The attributes the kernel sees: the active object's, under the node's
+ * number.  A directory that merges two layers reports one link, as kernel
+ * overlayfs does, since its true count is not known without a full read.
+ */
+int
+node_stat(struct fs *fs, struct node *n, struct stat *st)
+{
+	int fd, merged;
+
+	pthread_mutex_lock(&n->lock);
+	fd = n->upper >= 0 ? n->upper : n->lower;
+	merged = n->upper >= 0 && n->lower >= 0;
+	pthread_mutex_unlock(&n->lock);
+	if (fstatat(fd, "", st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) == -1)
+		return errno;
+	st->st_ino = n->ino;
+	if (merged && S_ISDIR(st->st_mode))
+		st->st_nlink = 1;
+	return 0;
+}
+
+/*
+ * A copy of n's current name and a reference to its parent (release with
+ * node_put), or NULL for the root or when memory runs out.
+ */
+char *
+node_name(struct fs *fs, struct node *n, struct node **parent)
+{
+	char *name = NULL;
+
+	*parent = NULL;
+	pthread_mutex_lock(&n->lock);
+	if (n->parent != NULL && (name = strdup(n->name)) != NULL) {
+		*parent = n->parent;
+		pthread_mutex_lock(&fs->table_lock);
+		(*parent)->refs++;
+		pthread_mutex_unlock(&fs->table_lock);
+	}
+	pthread_mutex_unlock(&n->lock);
+	return name;
+}
+
+/* The number of the object (dev, ino), assigning one on first sight. */
+uint64_t
+node_number(struct fs *fs, dev_t dev, ino_t ino)
+{
+	struct imap_ent *ie;
+	uint64_t num;
+
+	pthread_mutex_lock(&fs->table_lock);
+	if ((ie = imap_find(fs, dev, ino)) != NULL)
+		num = ie->num;
+	else {
+		num = fs->next_num++;
+		if (imap_add(fs, dev, ino, num) != 0)
+			num = 0;	/* out of memory: an unknown number */
+	}
+	pthread_mutex_unlock(&fs->table_lock);
+	return num;
+}

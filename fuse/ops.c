@@ -1,0 +1,1193 @@
+/*
+ * ops.c - the FUSE low-level handlers.
+ *
+ * Each handler takes its nodes, calls do_* helpers that return 0 or an
+ * errno, and replies exactly once at the end.  Names are always used
+ * relative to a directory fd of the right layer; lower objects are only
+ * read.  See fs.h for nodes and locks, dir.c for the merge rules and
+ * copyup.c for copy-up.
+ */
+#include "config.h"
+
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/xattr.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "fs.h"
+#include "layer.h"
+
+#define FS(req)	((struct fs *)fuse_req_userdata(req))
+
+static void
+fill_entry(struct fs *fs, struct fuse_entry_param *ep, struct node *n,
+    const struct stat *st)
+{
+	memset(ep, 0, sizeof(*ep));
+	ep->ino = n->ino;
+	ep->attr = *st;
+	ep->attr_timeout = fs->timeout;
+	ep->entry_timeout = fs->timeout;
+}
+
+/* Reply with n's entry; n carries the lookup being handed to the kernel. */
+static void
+reply_entry(fuse_req_t req, struct fs *fs, struct node *n)
+{
+	struct fuse_entry_param ep;
+	struct stat st;
+	int error;
+
+	if ((error = node_stat(fs, n, &st)) != 0) {
+		node_forget(fs, n, 1);
+		fuse_reply_err(req, error);
+		return;
+	}
+	fill_entry(fs, &ep, n, &st);
+	if (fuse_reply_entry(req, &ep) != 0)
+		node_forget(fs, n, 1);	/* the kernel never got it */
+}
+
+static void
+op_init(void *data, struct fuse_conn_info *conn)
+{
+	if (conn->capable & FUSE_CAP_ATOMIC_O_TRUNC)
+		conn->want |= FUSE_CAP_ATOMIC_O_TRUNC;
+	if (conn->capable & FUSE_CAP_CACHE_SYMLINKS)
+		conn->want |= FUSE_CAP_CACHE_SYMLINKS;
+	if (conn->capable & FUSE_CAP_SPLICE_WRITE)
+		conn->want |= FUSE_CAP_SPLICE_WRITE | FUSE_CAP_SPLICE_MOVE;
+	/* Locks stay local to the kernel: one machine, one clean room. */
+	conn->want &= ~(FUSE_CAP_POSIX_LOCKS | FUSE_CAP_FLOCK_LOCKS);
+	conn->want &= ~FUSE_CAP_EXPORT_SUPPORT;
+}
+
+static void
+op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	struct fs *fs = FS(req);
+	struct fuse_entry_param ep;
+	struct node *p, *n;
+	struct entry e;
+	int error;
+
+	if ((p = node_get(fs, parent)) == NULL) {
+		fuse_reply_err(req, ESTALE);
+		return;
+	}
+	error = entry_find(fs, p, name, &e);
+	if (error == ENOENT) {
+		/* A negative entry, cached like a positive one. */
+		memset(&ep, 0, sizeof(ep));
+		ep.entry_timeout = fs->timeout;
+		fuse_reply_entry(req, &ep);
+	} else if (error != 0)
+		fuse_reply_err(req, error);
+	else if ((error = node_make(fs, p, name, &e, &n)) != 0)
+		fuse_reply_err(req, error);
+	else
+		reply_entry(req, fs, n);
+	node_put(fs, p);
+}
+
+static void
+op_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
+{
+	struct fs *fs = FS(req);
+	struct node *n;
+
+	if ((n = node_get(fs, ino)) != NULL) {
+		node_forget(fs, n, nlookup);
+		node_put(fs, n);
+	}
+	fuse_reply_none(req);
+}
+
+static void
+op_forget_multi(fuse_req_t req, size_t count, struct fuse_forget_data *fd)
+{
+	struct fs *fs = FS(req);
+	struct node *n;
+	size_t i;
+
+	for (i = 0; i < count; i++)
+		if ((n = node_get(fs, fd[i].ino)) != NULL) {
+			node_forget(fs, n, fd[i].nlookup);
+			node_put(fs, n);
+		}
+	fuse_reply_none(req);
+}
+
+static void
+op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct fs *fs = FS(req);
+	struct node *n;
+	struct stat st;
+	int error;
+
+	if ((n = node_get(fs, ino)) == NULL) {
+		fuse_reply_err(req, ESTALE);
+		return;
+	}
+	if ((error = node_stat(fs, n, &st)) != 0)
+		fuse_reply_err(req, error);
+	else
+		fuse_reply_attr(req, &st, fs->timeout);
+	node_put(fs, n);
+}
+
+static int
+do_setattr(struct fs *fs, struct node *n, struct stat *attr, int to_set,
+    struct fuse_file_info *fi)
+{
+	struct timespec ts[2];
+	char path[64 + NAME_MAX];
+	int error, follow, fd, tfd;
+
+	error = copy_up(fs, n, (to_set & FUSE_SET_ATTR_SIZE) &&
+	    attr->st_size == 0 && fi == NULL ? COPYUP_NODATA : 0);
+	if (error)
+		return error;
+	fd = n->upper;
+	if ((error = xattr_path(fs, n, fd, path, sizeof(path), &follow)))
+		return error;
+	if (to_set & FUSE_SET_ATTR_MODE) {
+		if (fi != NULL ? fchmod(fi->fh, attr->st_mode) == -1 :
+		    fchmodat(AT_FDCWD, path, attr->st_mode,
+		    follow ? 0 : AT_SYMLINK_NOFOLLOW) == -1)
+			return errno;
+	}
+	if (to_set & (FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID)) {
+		if (fchownat(fd, "",
+		    (to_set & FUSE_SET_ATTR_UID) ? attr->st_uid : (uid_t)-1,
+		    (to_set & FUSE_SET_ATTR_GID) ? attr->st_gid : (gid_t)-1,
+		    AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) == -1)
+			return errno;
+	}
+	if (to_set & FUSE_SET_ATTR_SIZE) {
+		if (fi != NULL)
+			tfd = fi->fh;
+		else if ((tfd = reopen(fs, fd, O_WRONLY)) < 0)
+			return -tfd;
+		error = ftruncate(tfd, attr->st_size) == -1 ? errno : 0;
+		if (fi == NULL)
+			close(tfd);
+		if (error)
+			return error;
+	}
+	if (to_set & (FUSE_SET_ATTR_ATIME | FUSE_SET_ATTR_MTIME)) {
+		ts[0].tv_nsec = ts[1].tv_nsec = UTIME_OMIT;
+		if (to_set & FUSE_SET_ATTR_ATIME_NOW)
+			ts[0].tv_nsec = UTIME_NOW;
+		else if (to_set & FUSE_SET_ATTR_ATIME)
+			ts[0] = attr->st_atim;
+		if (to_set & FUSE_SET_ATTR_MTIME_NOW)
+			ts[1].tv_nsec = UTIME_NOW;
+		else if (to_set & FUSE_SET_ATTR_MTIME)
+			ts[1] = attr->st_mtim;
+		if (fi != NULL ? futimens(fi->fh, ts) == -1 :
+		    utimensat(AT_FDCWD, path, ts,
+		    follow ? 0 : AT_SYMLINK_NOFOLLOW) == -1)
+			return errno;
+	}
+	return 0;
+}
+
+static void
+op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
+    struct fuse_file_info *fi)
+{
+	struct fs *fs = FS(req);
+	struct node *n;
+	struct stat st;
+	int error;
+
+	if ((n = node_get(fs, ino)) == NULL) {
+		fuse_reply_err(req, ESTALE);
+		return;
+	}
+	if ((error = do_setattr(fs, n, attr, to_set, fi)) == 0 &&
+	    (error = node_stat(fs, n, &st)) == 0)
+		fuse_reply_attr(req, &st, fs->timeout);
+	else
+		fuse_reply_err(req, error);
+	node_put(fs, n);
+}
+
+static void
+op_readlink(fuse_req_t req, fuse_ino_t ino)
+{
+	struct fs *fs = FS(req);
+	char buf[PATH_MAX + 1];
+	struct node *n;
+	ssize_t len;
+
+	if ((n = node_get(fs, ino)) == NULL) {
+		fuse_reply_err(req, ESTALE);
+		return;
+	}
+	len = readlinkat(node_active(n), "", buf, sizeof(buf));
+	if (len == -1)
+		fuse_reply_err(req, errno);
+	else if (len == sizeof(buf))
+		fuse_reply_err(req, ENAMETOOLONG);
+	else {
+		buf[len] = '\0';
+		fuse_reply_readlink(req, buf);
+	}
+	node_put(fs, n);
+}
+
+/* What a new object is to be. */
+struct newobj {
+	mode_t			 mode;	/* type and permissions */
+	dev_t			 rdev;
+	const char		*target;	/* symlinks */
+	struct fuse_file_info	*fi;		/* create: open flags in */
+	int			 fd;		/* create: open fd out */
+};
+
+/* Make the object o at dirfd/nm, owned as the caller asks. */
+static int
+make_obj(int dirfd, const char *nm, struct newobj *o, uid_t uid, gid_t gid)
+{
+	int flags;
+
+	switch (o->mode & S_IFMT) {
+	case S_IFREG:
+		if (o->fi == NULL) {
+			if (mknodat(dirfd, nm, o->mode, 0) == -1)
+				return errno;
+			break;
+		}
+		flags = (o->fi->flags | O_CREAT | O_EXCL | O_CLOEXEC) &
+		    ~O_NOFOLLOW;
+		if ((o->fd = openat(dirfd, nm, flags, o->mode & 07777)) == -1)
+			return errno;
+		break;
+	case S_IFDIR:
+		if (mkdirat(dirfd, nm, o->mode & 07777) == -1)
+			return errno;
+		break;
+	case S_IFLNK:
+		if (symlinkat(o->target, dirfd, nm) == -1)
+			return errno;
+		break;
+	default:
+		if (mknodat(dirfd, nm, o->mode, o->rdev) == -1)
+			return errno;
+		break;
+	}
+	if ((uid != 0 || gid != 0) &&
+	    fchownat(dirfd, nm, uid, gid, AT_SYMLINK_NOFOLLOW) == -1)
+		return errno;
+	/* chown cleared setuid/setgid; a new directory may need setgid. */
+	if (!S_ISLNK(o->mode) && (o->mode & 07000) &&
+	    fchmodat(dirfd, nm, o->mode & 07777, 0) == -1)
+		return errno;
+	return 0;
+}
+
+static void
+unmake_obj(int dirfd, const char *nm, struct newobj *o)
+{
+	if (o->fd >= 0) {
+		close(o->fd);
+		o->fd = -1;
+	}
+	unlinkat(dirfd, nm, S_ISDIR(o->mode) ? AT_REMOVEDIR : 0);
+}
+
+/*
+ * Create o as p/name.  Over a whiteout the object is built in the work
+ * directory and swapped in, a directory becoming opaque, so the lower
+ * entry never shows through.
+ */
+static int
+do_create(fuse_req_t req, struct fs *fs, struct node *p, const char *name,
+    struct newobj *o, struct node **out)
+{
+	const struct fuse_ctx *ctx = fuse_req_ctx(req);
+	struct stat st, pst;
+	struct entry e;
+	char tmp[64];
+	int error, whiteout = 0, pu;
+	gid_t gid;
+
+	if (strlen(name) > NAME_MAX)
+		return ENAMETOOLONG;
+	if ((error = copy_up(fs, p, 0)) != 0)
+		return error;
+	pu = p->upper;
+	if (fstatat(pu, name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+		if (!layer_is_whiteout(&st))
+			return EEXIST;
+		whiteout = 1;
+	} else if (errno != ENOENT)
+		return errno;
+	else if (lower_has(p, name))
+		return EEXIST;
+	if (fstatat(pu, "", &pst, AT_EMPTY_PATH) == -1)
+		return errno;
+	gid = ctx->gid;
+	if (pst.st_mode & S_ISGID) {
+		gid = pst.st_gid;
+		if (S_ISDIR(o->mode))
+			o->mode |= S_ISGID;
+	}
+	if (!whiteout) {
+		if ((error = make_obj(pu, name, o, ctx->uid, gid)) != 0) {
+			unmake_obj(pu, name, o);
+			return error;
+		}
+	} else {
+		if ((error = work_name(fs, tmp, sizeof(tmp))) != 0)
+			return error;
+		if ((error = make_obj(fs->workfd, tmp, o, ctx->uid, gid)) ||
+		    (S_ISDIR(o->mode) &&
+		    layer_set_opaque(fs->workfd, tmp) == -1 && (error = errno)) ||
+		    (renameat2(fs->workfd, tmp, pu, name, S_ISDIR(o->mode) ?
+		    RENAME_EXCHANGE : 0) == -1 && (error = errno))) {
+			unmake_obj(fs->workfd, tmp, o);
+			return error;
+		}
+		if (S_ISDIR(o->mode))
+			unlinkat(fs->workfd, tmp, 0);	/* the old whiteout */
+	}
+	memset(&e, 0, sizeof(e));
+	e.lower = -1;
+	if ((e.upper = openat(pu, name, O_PATH | O_NOFOLLOW |
+	    O_CLOEXEC)) == -1 ||
+	    fstatat(e.upper, "", &e.st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW)
+	    == -1) {
+		error = errno;
+		entry_free(&e);
+		return error;
+	}
+	return node_make(fs, p, name, &e, out);
+}
+
+static void
+create_common(fuse_req_t req, fuse_ino_t parent, const char *name,
+    struct newobj *o)
+{
+	struct fs *fs = FS(req);
+	struct fuse_entry_param ep;
+	struct node *p, *n;
+	struct stat st;
+	int error;
+
+	o->fd = -1;
+	if ((p = node_get(fs, parent)) == NULL) {
+		fuse_reply_err(req, ESTALE);
+		return;
+	}
+	if ((error = do_create(req, fs, p, name, o, &n)) != 0) {
+		if (o->fd >= 0)
+			close(o->fd);
+		fuse_reply_err(req, error);
+	} else if (o->fi == NULL)
+		reply_entry(req, fs, n);
+	else if ((error = node_stat(fs, n, &st)) != 0) {
+		close(o->fd);
+		node_forget(fs, n, 1);
+		fuse_reply_err(req, error);
+	} else {
+		fill_entry(fs, &ep, n, &st);
+		o->fi->fh = o->fd;
+		if (fuse_reply_create(req, &ep, o->fi) != 0) {
+			close(o->fd);
+			node_forget(fs, n, 1);
+		}
+	}
+	node_put(fs, p);
+}
+
+static void
+op_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
+    dev_t rdev)
+{
+	struct newobj o = { .mode = mode, .rdev = rdev };
+
+	create_common(req, parent, name, &o);
+}
+
+static void
+op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode)
+{
+	struct newobj o = { .mode = S_IFDIR | (mode & 07777) };
+
+	create_common(req, parent, name, &o);
+}
+
+static void
+op_symlink(fuse_req_t req, const char *target, fuse_ino_t parent,
+    const char *name)
+{
+	struct newobj o = { .mode = S_IFLNK | 0777, .target = target };
+
+	create_common(req, parent, name, &o);
+}
+
+static void
+op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
+    struct fuse_file_info *fi)
+{
+	struct newobj o = { .mode = S_IFREG | (mode & 07777), .fi = fi };
+
+	create_common(req, parent, name, &o);
+}
+
+/*
+ * Take pu/name out of the upper layer, leaving a whiteout there when the
+ * lower layer has the name too.  Moving it into the work directory first
+ * makes the swap atomic and lets a directory's whiteouts go with it.
+ */
+static int
+upper_remove(struct fs *fs, int pu, const char *name, int isdir,
+    int whiteout)
+{
+	char tmp[64];
+	int error;
+
+	if (!whiteout && unlinkat(pu, name, isdir ? AT_REMOVEDIR : 0) == 0)
+		return 0;
+	if (!whiteout && errno != ENOTEMPTY && errno != EEXIST)
+		return errno;
+	if ((error = work_name(fs, tmp, sizeof(tmp))) != 0)
+		return error;
+	if (renameat2(pu, name, fs->workfd, tmp,
+	    whiteout ? RENAME_WHITEOUT : 0) == -1) {
+		if (errno != EINVAL || !whiteout)
+			return errno;
+		/* No RENAME_WHITEOUT here: rename, then make one. */
+		if (renameat(pu, name, fs->workfd, tmp) == -1)
+			return errno;
+		if (layer_mkwhiteout(pu, name) == -1) {
+			error = errno;
+			renameat(fs->workfd, tmp, pu, name);
+			return error;
+		}
+	}
+	return isdir ? dir_purge(fs, fs->workfd, tmp) :
+	    (unlinkat(fs->workfd, tmp, 0) == -1 ? errno : 0);
+}
+
+static int
+do_remove(struct fs *fs, struct node *p, const char *name, int isdir)
+{
+	struct entry e;
+	int error, low;
+
+	if ((error = entry_find(fs, p, name, &e)) != 0)
+		return error;
+	if (isdir && !S_ISDIR(e.st.st_mode))
+		error = ENOTDIR;
+	else if (!isdir && S_ISDIR(e.st.st_mode))
+		error = EISDIR;
+	else if (isdir)
+		error = dir_is_empty(fs, e.upper, e.lower);
+	if (error == 0)
+		error = copy_up(fs, p, 0);
+	if (error == 0) {
+		low = lower_has(p, name);
+		if (e.upper >= 0)
+			error = upper_remove(fs, p->upper, name, isdir, low);
+		else if (layer_mkwhiteout(p->upper, name) == -1)
+			error = errno;
+	}
+	entry_free(&e);
+	return error;
+}
+
+static void
+remove_common(fuse_req_t req, fuse_ino_t parent, const char *name,
+    int isdir)
+{
+	struct fs *fs = FS(req);
+	struct node *p;
+
+	if ((p = node_get(fs, parent)) == NULL) {
+		fuse_reply_err(req, ESTALE);
+		return;
+	}
+	fuse_reply_err(req, do_remove(fs, p, name, isdir));
+	node_put(fs, p);
+}
+
+static void
+op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	remove_common(req, parent, name, 0);
+}
+
+static void
+op_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	remove_common(req, parent, name, 1);
+}
+
+/*
+ * A directory n now stands at np/name in the upper layer.  If it has a
+ * lower part, record where that is (a redirect); if it is upper-only and a
+ * lower directory of that name exists, make n opaque so it stays hidden.
+ */
+static int
+fix_moved_dir(struct node *n, struct node *np, const char *name)
+{
+	if (!S_ISDIR(n->type))
+		return 0;
+	if (n->lower >= 0 && n->lowerpath != NULL)
+		return layer_set_redirect(np->upper, name, n->lowerpath) == -1 ?
+		    errno : 0;
+	if (lower_has(np, name))
+		return layer_set_opaque(np->upper, name) == -1 ? errno : 0;
+	return 0;
+}
+
+/* Point n at its new place; called with n->lock held. */
+static void
+move_node(struct fs *fs, struct node *n, struct node *np, char *name)
+{
+	struct node *old = n->parent;
+
+	free(n->name);
+	n->name = name;
+	if (old != np) {
+		pthread_mutex_lock(&fs->table_lock);
+		np->refs++;
+		pthread_mutex_unlock(&fs->table_lock);
+		n->parent = np;
+		node_put(fs, old);
+	}
+}
+
+struct rename_args {
+	struct node	*op, *np;	/* old and new parent */
+	const char	*name, *newname;
+	unsigned int	 flags;
+};
+
+static int
+do_exchange(struct fs *fs, struct rename_args *a, struct node *s,
+    struct node *t)
+{
+	char *sname, *tname;
+	int error;
+
+	if ((error = copy_up(fs, t, 0)) != 0)
+		return error;
+	if ((sname = strdup(a->newname)) == NULL ||
+	    (tname = strdup(a->name)) == NULL) {
+		free(sname);
+		return ENOMEM;
+	}
+	pthread_mutex_lock(&s->lock);
+	if (s != t)
+		pthread_mutex_lock(&t->lock);
+	if (renameat2(a->op->upper, a->name, a->np->upper, a->newname,
+	    RENAME_EXCHANGE) == -1)
+		error = errno;
+	else if ((error = fix_moved_dir(s, a->np, a->newname)) == 0)
+		error = fix_moved_dir(t, a->op, a->name);
+	if (error == 0) {
+		move_node(fs, s, a->np, sname);
+		move_node(fs, t, a->op, tname);
+		sname = tname = NULL;
+	}
+	if (s != t)
+		pthread_mutex_unlock(&t->lock);
+	pthread_mutex_unlock(&s->lock);
+	free(sname);
+	free(tname);
+	return error;
+}
+
+/*
+ * Plain rename of s over whatever te shows at the new name.  A target
+ * directory (merged-empty, but perhaps holding whiteouts) is first moved
+ * aside into the work directory and purged once the rename has succeeded.
+ */
+static int
+do_move(struct fs *fs, struct rename_args *a, struct node *s,
+    struct entry *te, int texists)
+{
+	char aside[64], *sname;
+	int error = 0, slow, moved = 0, flags;
+	struct stat st;
+
+	if ((sname = strdup(a->newname)) == NULL)
+		return ENOMEM;
+	slow = lower_has(a->op, a->name);
+	pthread_mutex_lock(&s->lock);
+	if (texists && S_ISDIR(te->st.st_mode) && te->upper >= 0) {
+		if ((error = work_name(fs, aside, sizeof(aside))) != 0)
+			goto out;
+		if (renameat(a->np->upper, a->newname, fs->workfd, aside) == -1) {
+			error = errno;
+			goto out;
+		}
+		moved = 1;
+	}
+	flags = slow ? RENAME_WHITEOUT : 0;
+	if (S_ISDIR(s->type) && fstatat(a->np->upper, a->newname, &st,
+	    AT_SYMLINK_NOFOLLOW) == 0 && layer_is_whiteout(&st)) {
+		/* A directory cannot replace a whiteout: swap them. */
+		if (renameat2(a->op->upper, a->name, a->np->upper, a->newname,
+		    RENAME_EXCHANGE) == -1 ||
+		    (!slow && unlinkat(a->op->upper, a->name, 0) == -1))
+			error = errno;
+	} else if (renameat2(a->op->upper, a->name, a->np->upper, a->newname,
+	    flags) == -1) {
+		error = errno;
+		if (error == EINVAL && slow &&
+		    renameat(a->op->upper, a->name, a->np->upper,
+		    a->newname) == 0)
+			error = layer_mkwhiteout(a->op->upper, a->name) == -1 ?
+			    errno : 0;
+	}
+	if (error != 0) {
+		if (moved)
+			renameat(fs->workfd, aside, a->np->upper, a->newname);
+		goto out;
+	}
+	if (moved)
+		dir_purge(fs, fs->workfd, aside);
+	error = fix_moved_dir(s, a->np, a->newname);
+	move_node(fs, s, a->np, sname);
+	sname = NULL;
+out:
+	pthread_mutex_unlock(&s->lock);
+	free(sname);
+	return error;
+}
+
+static int
+do_rename(struct fs *fs, struct rename_args *a)
+{
+	struct entry se, te;
+	struct node *s = NULL, *t = NULL;
+	int error, texists;
+
+	if (a->flags & ~(RENAME_NOREPLACE | RENAME_EXCHANGE))
+		return EINVAL;
+	if (strlen(a->newname) > NAME_MAX)
+		return ENAMETOOLONG;
+	if ((error = entry_find(fs, a->op, a->name, &se)) != 0)
+		return error;
+	if ((error = node_make(fs, a->op, a->name, &se, &s)) != 0)
+		return error;
+	error = entry_find(fs, a->np, a->newname, &te);
+	texists = error == 0;
+	if (error != 0 && error != ENOENT)
+		goto out;
+	error = 0;
+	if ((a->flags & RENAME_NOREPLACE) && texists)
+		error = EEXIST;
+	else if ((a->flags & RENAME_EXCHANGE) && !texists)
+		error = ENOENT;
+	else if (texists && !(a->flags & RENAME_EXCHANGE) &&
+	    S_ISDIR(te.st.st_mode) != S_ISDIR(s->type))
+		error = S_ISDIR(te.st.st_mode) ? EISDIR : ENOTDIR;
+	else if (texists && !(a->flags & RENAME_EXCHANGE) &&
+	    S_ISDIR(te.st.st_mode))
+		error = dir_is_empty(fs, te.upper, te.lower);
+	if (error == 0 && (error = copy_up(fs, a->op, 0)) == 0 &&
+	    (error = copy_up(fs, a->np, 0)) == 0)
+		error = copy_up(fs, s, 0);
+	if (error != 0)
+		goto out;
+	if (a->flags & RENAME_EXCHANGE) {
+		if ((error = node_make(fs, a->np, a->newname, &te, &t)) == 0) {
+			error = do_exchange(fs, a, s, t);
+			node_forget(fs, t, 1);
+		}
+	} else
+		error = do_move(fs, a, s, &te, texists);
+out:
+	if (texists)
+		entry_free(&te);
+	node_forget(fs, s, 1);
+	return error;
+}
+
+static void
+op_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
+    fuse_ino_t newparent, const char *newname, unsigned int flags)
+{
+	struct fs *fs = FS(req);
+	struct rename_args a = { .name = name, .newname = newname,
+	    .flags = flags };
+	int error;
+
+	a.op = node_get(fs, parent);
+	a.np = node_get(fs, newparent);
+	if (a.op == NULL || a.np == NULL)
+		error = ESTALE;
+	else
+		error = do_rename(fs, &a);
+	fuse_reply_err(req, error);
+	node_put(fs, a.op);
+	node_put(fs, a.np);
+}
+
+static int
+do_link(struct fs *fs, struct node *n, struct node *p, const char *name)
+{
+	struct stat st;
+	char tmp[64];
+	int error, whiteout = 0;
+
+	if (strlen(name) > NAME_MAX)
+		return ENAMETOOLONG;
+	if ((error = copy_up(fs, n, 0)) != 0 ||
+	    (error = copy_up(fs, p, 0)) != 0)
+		return error;
+	if (fstatat(p->upper, name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+		if (!layer_is_whiteout(&st))
+			return EEXIST;
+		whiteout = 1;
+	} else if (lower_has(p, name))
+		return EEXIST;
+	if (!whiteout)
+		return linkat(n->upper, "", p->upper, name, AT_EMPTY_PATH) ==
+		    -1 ? errno : 0;
+	if ((error = work_name(fs, tmp, sizeof(tmp))) != 0)
+		return error;
+	if (linkat(n->upper, "", fs->workfd, tmp, AT_EMPTY_PATH) == -1)
+		return errno;
+	if (renameat(fs->workfd, tmp, p->upper, name) == -1) {
+		error = errno;
+		unlinkat(fs->workfd, tmp, 0);
+	}
+	return error;
+}
+
+static void
+op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent,
+    const char *newname)
+{
+	struct fs *fs = FS(req);
+	struct node *n, *p;
+	int error;
+
+	n = node_get(fs, ino);
+	p = node_get(fs, newparent);
+	if (n == NULL || p == NULL)
+		error = ESTALE;
+	else
+		error = do_link(fs, n, p, newname);
+	if (error != 0)
+		fuse_reply_err(req, error);
+	else {
+		pthread_mutex_lock(&fs->table_lock);
+		n->nlookup++;
+		pthread_mutex_unlock(&fs->table_lock);
+		reply_entry(req, fs, n);
+	}
+	node_put(fs, n);
+	node_put(fs, p);
+}
+
+static void
+op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct fs *fs = FS(req);
+	struct node *n;
+	int error = 0, fd, write;
+
+	if ((n = node_get(fs, ino)) == NULL) {
+		fuse_reply_err(req, ESTALE);
+		return;
+	}
+	write = (fi->flags & O_ACCMODE) != O_RDONLY || (fi->flags & O_TRUNC);
+	if (write)
+		error = copy_up(fs, n, (fi->flags & O_TRUNC) ?
+		    COPYUP_NODATA : 0);
+	if (error == 0) {
+		fd = write ? n->upper : node_active(n);
+		if ((fd = reopen(fs, fd, fi->flags)) < 0)
+			error = -fd;
+	}
+	if (error != 0)
+		fuse_reply_err(req, error);
+	else {
+		fi->fh = fd;
+		if (fuse_reply_open(req, fi) != 0)
+			close(fd);
+	}
+	node_put(fs, n);
+}
+
+static void
+op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+    struct fuse_file_info *fi)
+{
+	struct fuse_bufvec buf = FUSE_BUFVEC_INIT(size);
+
+	buf.buf[0].flags = FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK;
+	buf.buf[0].fd = fi->fh;
+	buf.buf[0].pos = off;
+	fuse_reply_data(req, &buf, FUSE_BUF_SPLICE_MOVE);
+}
+
+static void
+op_write_buf(fuse_req_t req, fuse_ino_t ino, struct fuse_bufvec *in,
+    off_t off, struct fuse_file_info *fi)
+{
+	struct fuse_bufvec out = FUSE_BUFVEC_INIT(fuse_buf_size(in));
+	ssize_t n;
+
+	out.buf[0].flags = FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK;
+	out.buf[0].fd = fi->fh;
+	out.buf[0].pos = off;
+	n = fuse_buf_copy(&out, in, 0);
+	if (n < 0)
+		fuse_reply_err(req, -n);
+	else
+		fuse_reply_write(req, n);
+}
+
+static void
+op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	int fd;
+
+	/* close() of a dup reports what close of the file would. */
+	if ((fd = dup(fi->fh)) == -1)
+		fuse_reply_err(req, errno);
+	else
+		fuse_reply_err(req, close(fd) == -1 ? errno : 0);
+}
+
+static void
+op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	close(fi->fh);
+	fuse_reply_err(req, 0);
+}
+
+static void
+op_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
+    struct fuse_file_info *fi)
+{
+	int r;
+
+	r = datasync ? fdatasync(fi->fh) : fsync(fi->fh);
+	fuse_reply_err(req, r == -1 ? errno : 0);
+}
+
+static void
+op_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t off,
+    off_t len, struct fuse_file_info *fi)
+{
+	fuse_reply_err(req, fallocate(fi->fh, mode, off, len) == -1 ?
+	    errno : 0);
+}
+
+static void
+op_lseek(fuse_req_t req, fuse_ino_t ino, off_t off, int whence,
+    struct fuse_file_info *fi)
+{
+	off_t r;
+
+	if ((r = lseek(fi->fh, off, whence)) == -1)
+		fuse_reply_err(req, errno);
+	else
+		fuse_reply_lseek(req, r);
+}
+
+static void
+op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct fs *fs = FS(req);
+	struct dirlist *dl;
+	struct node *n;
+	int error;
+
+	if ((n = node_get(fs, ino)) == NULL) {
+		fuse_reply_err(req, ESTALE);
+		return;
+	}
+	if ((error = dirlist_load(fs, n, &dl)) != 0)
+		fuse_reply_err(req, error);
+	else {
+		fi->fh = (uintptr_t)dl;
+		if (fuse_reply_open(req, fi) != 0)
+			dirlist_free(dl);
+	}
+	node_put(fs, n);
+}
+
+static void
+op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+    struct fuse_file_info *fi)
+{
+	struct dirlist *dl = (struct dirlist *)(uintptr_t)fi->fh;
+	int error;
+
+	if ((error = dirlist_fill(FS(req), req, dl, size, off)) != 0)
+		fuse_reply_err(req, error);
+}
+
+static void
+op_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	dirlist_free((struct dirlist *)(uintptr_t)fi->fh);
+	fuse_reply_err(req, 0);
+}
+
+static void
+op_fsyncdir(fuse_req_t req, fuse_ino_t ino, int datasync,
+    struct fuse_file_info *fi)
+{
+	struct fs *fs = FS(req);
+	struct node *n;
+	int fd, error = 0;
+
+	if ((n = node_get(fs, ino)) == NULL) {
+		fuse_reply_err(req, ESTALE);
+		return;
+	}
+	pthread_mutex_lock(&n->lock);
+	fd = n->upper;
+	pthread_mutex_unlock(&n->lock);
+	if (fd >= 0) {	/* a lower-only directory has nothing to sync */
+		if ((fd = reopen(fs, fd, O_RDONLY | O_DIRECTORY)) < 0)
+			error = -fd;
+		else {
+			if (fsync(fd) == -1)
+				error = errno;
+			close(fd);
+		}
+	}
+	fuse_reply_err(req, error);
+	node_put(fs, n);
+}
+
+static void
+op_statfs(fuse_req_t req, fuse_ino_t ino)
+{
+	struct statvfs sv;
+
+	if (fstatvfs(FS(req)->upperfd, &sv) == -1)
+		fuse_reply_err(req, errno);
+	else
+		fuse_reply_statfs(req, &sv);
+}
+
+static void
+op_access(fuse_req_t req, fuse_ino_t ino, int mask)
+{
+	const struct fuse_ctx *ctx = fuse_req_ctx(req);
+	struct fs *fs = FS(req);
+	struct node *n;
+	struct stat st;
+	mode_t bits;
+	int error;
+
+	if ((n = node_get(fs, ino)) == NULL) {
+		fuse_reply_err(req, ESTALE);
+		return;
+	}
+	if ((error = node_stat(fs, n, &st)) == 0 && mask != F_OK) {
+		if (ctx->uid == 0)
+			bits = (mask & X_OK) && !S_ISDIR(st.st_mode) &&
+			    !(st.st_mode & 0111) ? 0 : 7;
+		else if (ctx->uid == st.st_uid)
+			bits = (st.st_mode >> 6) & 7;
+		else if (ctx->gid == st.st_gid)
+			bits = (st.st_mode >> 3) & 7;
+		else
+			bits = st.st_mode & 7;
+		if ((mask & bits) != (unsigned)mask)
+			error = EACCES;
+	}
+	fuse_reply_err(req, error);
+	node_put(fs, n);
+}
+
+/* xattrs.  The layer format's own (trusted.overlay.*) are never shown. */
+
+static void
+op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size)
+{
+	struct fs *fs = FS(req);
+	char path[64 + NAME_MAX], *buf = NULL;
+	struct node *n;
+	ssize_t len;
+	int follow, error;
+
+	if ((n = node_get(fs, ino)) == NULL) {
+		fuse_reply_err(req, ESTALE);
+		return;
+	}
+	if (layer_is_private_xattr(name))
+		error = ENODATA;
+	else if ((error = xattr_path(fs, n, node_active(n), path,
+	    sizeof(path), &follow)) == 0 &&
+	    size != 0 && (buf = malloc(size)) == NULL)
+		error = ENOMEM;
+	if (error == 0) {
+		len = follow ? getxattr(path, name, buf, size) :
+		    lgetxattr(path, name, buf, size);
+		if (len == -1)
+			error = errno;
+		else if (size == 0)
+			fuse_reply_xattr(req, len);
+		else
+			fuse_reply_buf(req, buf, len);
+	}
+	if (error != 0)
+		fuse_reply_err(req, error);
+	free(buf);
+	node_put(fs, n);
+}
+
+static void
+op_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
+{
+	struct fs *fs = FS(req);
+	char path[64 + NAME_MAX], *buf = NULL, *p, *q;
+	struct node *n;
+	ssize_t len;
+	int follow, error;
+
+	if ((n = node_get(fs, ino)) == NULL) {
+		fuse_reply_err(req, ESTALE);
+		return;
+	}
+	if ((error = xattr_path(fs, n, node_active(n), path, sizeof(path),
+	    &follow)) != 0)
+		goto out;
+	len = follow ? listxattr(path, NULL, 0) : llistxattr(path, NULL, 0);
+	if (len == -1) {
+		error = errno;
+		goto out;
+	}
+	if ((buf = malloc(len + 1)) == NULL) {
+		error = ENOMEM;
+		goto out;
+	}
+	len = follow ? listxattr(path, buf, len) : llistxattr(path, buf, len);
+	if (len == -1) {
+		error = errno;
+		goto out;
+	}
+	/* Squeeze out the private names. */
+	for (p = q = buf; p < buf + len; p += strlen(p) + 1)
+		if (!layer_is_private_xattr(p)) {
+			memmove(q, p, strlen(p) + 1);
+			q += strlen(q) + 1;
+		}
+	len = q - buf;
+	if (size == 0)
+		fuse_reply_xattr(req, len);
+	else if ((size_t)len > size)
+		error = ERANGE;
+	else
+		fuse_reply_buf(req, buf, len);
+out:
+	if (error != 0)
+		fuse_reply_err(req, error);
+	free(buf);
+	node_put(fs, n);
+}
+
+static void
+op_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
+    const char *value, size_t size, int flags)
+{
+	struct fs *fs = FS(req);
+	char path[64 + NAME_MAX];
+	struct node *n;
+	int follow, error;
+
+	if ((n = node_get(fs, ino)) == NULL) {
+		fuse_reply_err(req, ESTALE);
+		return;
+	}
+	if (layer_is_private_xattr(name))
+		error = EPERM;
+	else if ((error = copy_up(fs, n, 0)) == 0 &&
+	    (error = xattr_path(fs, n, n->upper, path, sizeof(path),
+	    &follow)) == 0 &&
+	    (follow ? setxattr(path, name, value, size, flags) :
+	    lsetxattr(path, name, value, size, flags)) == -1)
+		error = errno;
+	fuse_reply_err(req, error);
+	node_put(fs, n);
+}
+
+static void
+op_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
+{
+	struct fs *fs = FS(req);
+	char path[64 + NAME_MAX];
+	struct node *n;
+	int follow, error;
+
+	if ((n = node_get(fs, ino)) == NULL) {
+		fuse_reply_err(req, ESTALE);
+		return;
+	}
+	/* Removing what is not there must not copy anything up. */
+	if (layer_is_private_xattr(name))
+		error = ENODATA;
+	else if ((error = xattr_path(fs, n, node_active(n), path,
+	    sizeof(path), &follow)) == 0 &&
+	    (follow ? getxattr(path, name, NULL, 0) :
+	    lgetxattr(path, name, NULL, 0)) == -1)
+		error = errno;
+	else if (error == 0 && (error = copy_up(fs, n, 0)) == 0 &&
+	    (error = xattr_path(fs, n, n->upper, path, sizeof(path),
+	    &follow)) == 0 &&
+	    (follow ? removexattr(path, name) : lremovexattr(path, name)) == -1)
+		error = errno;
+	fuse_reply_err(req, error);
+	node_put(fs, n);
+}
+
+const struct fuse_lowlevel_ops opfs_ops = {
+	.init		= op_init,
+	.lookup		= op_lookup,
+	.forget		= op_forget,
+	.forget_multi	= op_forget_multi,
+	.getattr	= op_getattr,
+	.setattr	= op_setattr,
+	.readlink	= op_readlink,
+	.mknod		= op_mknod,
+	.mkdir		= op_mkdir,
+	.symlink	= op_symlink,
+	.unlink		= op_unlink,
+	.rmdir		= op_rmdir,
+	.rename		= op_rename,
+	.link		= op_link,
+	.open		= op_open,
+	.create		= op_create,
+	.read		= op_read,
+	.write_buf	= op_write_buf,
+	.flush		= op_flush,
+	.release	= op_release,
+	.fsync		= op_fsync,
+	.fallocate	= op_fallocate,
+	.lseek		= op_lseek,
+	.opendir	= op_opendir,
+	.readdir	= op_readdir,
+	.releasedir	= op_releasedir,
+	.fsyncdir	= op_fsyncdir,
+	.statfs		= op_statfs,
+	.access		= op_access,
+	.getxattr	= op_getxattr,
+	.listxattr	= op_listxattr,
+	.setxattr	= op_setxattr,
+	.removexattr	= op_removexattr,
+};
