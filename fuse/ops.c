@@ -417,7 +417,11 @@ op_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
 {
 	struct newobj o = { .mode = mode, .rdev = rdev };
 
-	create_common(req, parent, name, &o);
+	/* A 0/0 character device would read back as a whiteout. */
+	if (S_ISCHR(mode) && rdev == 0)
+		fuse_reply_err(req, EPERM);
+	else
+		create_common(req, parent, name, &o);
 }
 
 static void
