@@ -1,0 +1,76 @@
+#!/bin/sh
+test_description='overpack run: the host stays untouched, the upper layer holds the changes, -u continues it'
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/test-lib.sh"
+. "$here/run-lib.sh"
+run_require
+
+# Fixtures on the host, in places a package install writes to.
+F=/usr/local/share/overpack-t2002.$$
+E=/etc/overpack-t2002.$$
+test_cleanup_extra='rm -rf "$F" "$E" "$E.new"'
+mkdir -p "$F/dir/d1" &&
+echo a >"$F/a" && echo b >"$F/b" && echo c >"$F/c" &&
+echo x >"$F/dir/d1/x" && echo e >"$E" &&
+chmod 644 "$F/c" || exit 1
+tree_listing "$F" >host.before
+ls -la /etc >etc.before
+
+test_expect_success 'writes, deletes, chmods and renames under run' '
+	"$OVERPACK" run -u up -- sh -c "
+		echo new >$E.new &&
+		echo changed >>$F/a &&
+		rm $F/b &&
+		chmod 600 $F/c &&
+		mv $F/dir $F/renamed &&
+		rm $E &&
+		test \"\$(cat $F/renamed/d1/x)\" = x &&
+		test ! -e $F/dir"
+'
+test_expect_success 'the host is unchanged' '
+	tree_listing "$F" >host.after &&
+	test_cmp host.before host.after &&
+	test "$(cat "$E")" = e &&
+	test_path_is_missing "$E.new" &&
+	ls -la /etc >etc.after &&
+	test_cmp etc.before etc.after
+'
+test_expect_success 'the upper layer holds the changes, whiteouts included' '
+	test "$(cat "up$E.new")" = new &&
+	printf "a\nchanged\n" >expect && test_cmp expect "up$F/a" &&
+	is_whiteout "up$F/b" &&
+	test "$(stat -c %a "up$F/c")" = 600 &&
+	test "$(cat "up$F/c")" = c &&
+	is_whiteout "up$F/dir" &&
+	test_path_is_dir "up$F/renamed" &&
+	is_whiteout "up$E"
+'
+test_expect_success 'the upper layer holds nothing else' '
+	(cd up && find . -mindepth 1 | sort) >actual &&
+	{ echo ./etc; echo ".$E"; echo ".$E.new"; echo ./usr; echo ./usr/local;
+	  echo ./usr/local/share; echo ".$F"; echo ".$F/a"; echo ".$F/b";
+	  echo ".$F/c"; echo ".$F/dir"; echo ".$F/renamed"; } | sort >expect &&
+	grep -v "^\.$F/renamed/" actual >actual.top &&
+	test_cmp expect actual.top
+'
+test_expect_success '-u continues an existing upper layer' '
+	"$OVERPACK" run -u up -- sh -c "
+		test \"\$(cat $F/a)\" = \"\$(printf \"a\nchanged\")\" &&
+		test ! -e $F/b && test ! -e $F/dir && test ! -e $E &&
+		test \"\$(cat $F/renamed/d1/x)\" = x &&
+		echo second >$F/second &&
+		rm $F/renamed/d1/x" &&
+	test "$(cat "up$F/second")" = second &&
+	test "$(cat "up$E.new")" = new &&
+	is_whiteout "up$F/b" &&
+	test_path_is_dir up/../.up.work &&
+	tree_listing "$F" >host.after2 &&
+	test_cmp host.before host.after2
+'
+test_expect_failure_status 'a fresh session does not see those changes' 1 '
+	"$OVERPACK" run -- test -e "$E.new" 2>/dev/null
+'
+test_expect_success 'no mount of a session is left on the host' '
+	no_overpack_mounts
+'
+test_done
