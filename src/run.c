@@ -267,9 +267,12 @@ rm_one(const char *p, const struct stat *st, int type, struct FTW *ftw)
 /* ------------------------------------------------------------------ */
 
 /*
- * Mount sources, taken before the chroot as detached trees so that the
- * mounts after it resolve every target inside the merged view (a symlink
- * there cannot send a mount out to the host's tree).
+ * Mount sources for C, taken by I as detached trees after the session
+ * directories are hidden and before the merged view is mounted, so that a
+ * recursive copy (of a working directory above the session directory, say)
+ * cannot contain the view itself.  C attaches them after its chroot, so
+ * every target resolves inside the merged view (a symlink there cannot
+ * send a mount out to the host's tree).
  */
 struct sources {
 	int		 dev;		/* host /dev, when the base root is / */
@@ -277,6 +280,7 @@ struct sources {
 	int		 sys;		/* host /sys, made read-only */
 	int		 cwd;		/* the working directory, or -1 */
 	int		*bind;
+	size_t		 nbind;
 };
 
 struct child {
@@ -434,9 +438,29 @@ take_sources(struct run *r, struct sources *src)
 		err(EXIT_RUNFAIL, "cannot make '/sys' read-only");
 	/* The working directory, so that the command's output lands there. */
 	src->cwd = strcmp(r->cwd, "/") ? clone_tree(r->cwd, 1) : -1;
+	src->nbind = r->nbinds;
 	src->bind = xcalloc(r->nbinds, sizeof(int));
 	for (i = 0; i < r->nbinds; i++)
 		src->bind[i] = clone_tree(r->binds[i].src, 1);
+}
+
+/* I's copies, once C has its own. */
+static void
+close_sources(struct sources *src)
+{
+	size_t i;
+
+	if (src->dev != -1)
+		close(src->dev);
+	for (i = 0; i < NDEVNODES; i++)
+		if (src->devnode[i] != -1)
+			close(src->devnode[i]);
+	close(src->sys);
+	if (src->cwd != -1)
+		close(src->cwd);
+	for (i = 0; i < src->nbind; i++)
+		close(src->bind[i]);
+	free(src->bind);
 }
 
 /* A minimal /dev for a scratch root. */
@@ -520,10 +544,9 @@ child_mounts(struct child *c, struct sources *src)
 
 /* Never returns.  goread: I writes a byte when the filesystem is served. */
 static void __attribute__((noreturn))
-child_main(struct run *r, int goread, int repfd)
+child_main(struct run *r, struct sources *src, int goread, int repfd)
 {
 	struct child c = { .r = r, .repfd = repfd };
-	struct sources src;
 	sigset_t all;
 	char go;
 	int sig;
@@ -531,12 +554,11 @@ child_main(struct run *r, int goread, int repfd)
 	if (read(goread, &go, 1) != 1)
 		_exit(EXIT_RUNFAIL);	/* I is gone and has said why */
 	close(goread);
-	take_sources(r, &src);
 	if (chroot(r->mnt) == -1)
 		err(EXIT_RUNFAIL, "cannot change root to '%s'", r->mnt);
 	if (chdir("/") == -1)
 		err(EXIT_RUNFAIL, "cannot change directory to '/'");
-	child_mounts(&c, &src);
+	child_mounts(&c, src);
 	close(r->upfd);
 	close(repfd);			/* EOF: I has every record */
 	if (chdir(r->cwd) == -1)
@@ -761,6 +783,7 @@ init_main(struct run *r, int deathfd)
 	struct fuse_args args = FUSE_ARGS_INIT(0, NULL);
 	struct pollfd pfd;
 	struct timespec ts;
+	struct sources src;
 	struct opfs *fs;
 	pthread_t loop;
 	char *recbuf;
@@ -812,6 +835,7 @@ init_main(struct run *r, int deathfd)
 	if ((cfg.lowerfd = openat(treefd, ".", O_RDONLY | O_DIRECTORY |
 	    O_CLOEXEC)) == -1)
 		err(EXIT_RUNFAIL, "cannot open '%s'", r->root);
+	take_sources(r, &src);
 
 	/* A place for the mount point that the lower layer cannot see. */
 	if (mount("tmpfs", r->hide, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
@@ -843,8 +867,9 @@ init_main(struct run *r, int deathfd)
 		close(gopipe[1]);
 		close(reppipe[0]);
 		close(treefd);
-		child_main(r, gopipe[0], reppipe[1]);
+		child_main(r, &src, gopipe[0], reppipe[1]);
 	}
+	close_sources(&src);
 	close(gopipe[0]);
 	close(reppipe[1]);
 	errno = pthread_create(&loop, NULL, loop_thread, fs);
