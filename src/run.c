@@ -26,6 +26,7 @@
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -57,11 +58,6 @@
 #include "overpack.h"
 #include "pack.h"
 #include "run.h"
-
-/* Mount options of the merged view; see overpack(1). */
-#define RUN_FUSE_OPTS \
-	"allow_other,default_permissions,suid,dev,fsname=overpack," \
-	"subtype=overpackfs"
 
 static const char *const run_devnodes[] = {
 	"null", "zero", "full", "random", "urandom", "tty",
@@ -564,7 +560,10 @@ child_main(struct run *r, struct sources *src, int goread, int repfd)
 	if (chdir(r->cwd) == -1)
 		err(EXIT_RUNFAIL, "cannot change directory to '%s'", r->cwd);
 
-	/* The command gets the caller's signal state, not ours. */
+	/* The command gets the caller's umask, limits and signal state. */
+	umask(r->umask);
+	if (setrlimit(RLIMIT_NOFILE, &r->nofile) == -1)
+		warn("cannot restore the limit on open files");
 	for (sig = 1; sig < NSIG; sig++)
 		if (sig != SIGKILL && sig != SIGSTOP)
 			signal(sig, SIG_DFL);
@@ -805,6 +804,7 @@ init_main(struct run *r, int deathfd)
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == -1)
 		err(EXIT_RUNFAIL, "cannot make '/' private");
 
+	memset(&cfg, 0, sizeof(cfg));
 	cfg.upperfd = open_dir(r->upper);
 	cfg.workfd = open_dir(r->work);
 	if ((r->upfd = fcntl(cfg.upperfd, F_DUPFD_CLOEXEC, 0)) == -1)
@@ -848,9 +848,8 @@ init_main(struct run *r, int deathfd)
 	if (!r->network)
 		loopback_up();
 
-	if (fuse_opt_add_arg(&args, "overpack") == -1 ||
-	    fuse_opt_add_arg(&args, "-o") == -1 ||
-	    fuse_opt_add_arg(&args, RUN_FUSE_OPTS) == -1)
+	/* opfs_new adds the mount options (see overpackfs(8)). */
+	if (fuse_opt_add_arg(&args, "overpack") == -1)
 		errx(EXIT_RUNFAIL, "out of memory");
 	if ((fs = opfs_new(&cfg, &args)) == NULL)
 		err(EXIT_RUNFAIL, "cannot start the overlay filesystem");
@@ -995,6 +994,11 @@ cmd_run(int argc, char *argv[])
 
 	memset(&r, 0, sizeof(r));
 	r.upfd = -1;
+	/* The filesystem changes both in I; C restores them. */
+	r.umask = umask(022);
+	umask(r.umask);
+	if (getrlimit(RLIMIT_NOFILE, &r.nofile) == -1)
+		err(EXIT_RUNFAIL, "getrlimit");
 	argv[0] = (char *)"overpack run";	/* for getopt's messages */
 	/* "+": the command's own options are not ours. */
 	while ((ch = getopt_long(argc, argv, "+o:f:u:h", longopts, NULL)) != -1) {

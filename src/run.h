@@ -17,6 +17,7 @@
 #ifndef OVERPACK_RUN_H
 #define OVERPACK_RUN_H
 
+#include <sys/resource.h>
 #include <sys/types.h>
 
 struct bind {
@@ -38,6 +39,8 @@ struct run {
 	int		 network;	/* share the host's network */
 	int		 keep;		/* keep the session dir after packing */
 	char		**argv;		/* the command */
+	mode_t		 umask;		/* the caller's, for the command */
+	struct rlimit	 nofile;	/* the caller's RLIMIT_NOFILE */
 
 	/* Set up by I before it forks C. */
 	char		*hide;		/* where the merged view's tmpfs sits */
