@@ -1,0 +1,925 @@
+/*
+ * pack.c - overpack pack: turn an upper layer into a tar package.
+ *
+ * The merged walk (walk.c) hands us every entry the layer changed; each
+ * becomes a pax (restricted) tar entry with its exact mode, numeric and
+ * named owner, mtime, symlink target, xattrs (capabilities included), hard
+ * links as hard links and holes kept as a sparse map.  Deletions, which a
+ * plain tar cannot express, go to a manifest FILE.deleted next to FILE.
+ *
+ * Invariants:
+ *   - The output is deterministic: entries come in walk order (bytewise by
+ *     name, parents first), atime, ctime, device and inode numbers are not
+ *     recorded, mtimes are clamped to SOURCE_DATE_EPOCH, and gzip is done
+ *     here with zlib so that its header carries mtime 0.
+ *   - Nothing half-written is left where the user looks: the package and
+ *     its manifest are written to temporary files in the output directory,
+ *     fsync'd and renamed into place only after archive_write_close
+ *     succeeded.  A failure unlinks them and leaves an old FILE alone.
+ *   - A problem with one entry is a warning; the entry is left out and the
+ *     exit status is 1.  A problem with the output is fatal (125).
+ */
+#include "config.h"
+
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <err.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <grp.h>
+#include <limits.h>
+#include <pwd.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <zlib.h>
+
+#include "overpack.h"
+#include "exclude.h"
+#include "pack.h"
+#include "walk.h"
+
+#define PACK_USAGE \
+	"usage: overpack pack -o FILE [-f FORMAT] [--root DIR] " \
+	"[--exclude PATTERN]\n" \
+	"\t\t[--include PATTERN] [--no-default-excludes] UPPER\n" \
+	"       overpack pack --list-excludes\n"
+
+enum fmt {
+	FMT_TAR,
+	FMT_GZ,
+	FMT_XZ,
+	FMT_ZST
+};
+
+static const struct {
+	const char	*name;		/* for -f */
+	const char	*suffix;	/* to guess from the output name */
+	enum fmt	 fmt;
+} formats[] = {
+	{ "tar",	".tar",		FMT_TAR },
+	{ "tar.gz",	".tar.gz",	FMT_GZ },
+	{ "tgz",	".tgz",		FMT_GZ },
+	{ "tar.xz",	".tar.xz",	FMT_XZ },
+	{ "txz",	".txz",		FMT_XZ },
+	{ "tar.zst",	".tar.zst",	FMT_ZST },
+	{ "tzst",	".tzst",	FMT_ZST },
+};
+
+struct idname {
+	unsigned long	 id;
+	char		*name;		/* NULL: no such user or group */
+};
+
+struct idcache {
+	struct idname	*v;
+	size_t		 n;
+};
+
+struct seg {
+	off_t		 off, len;
+};
+
+struct pack {
+	const char	*output;	/* as given */
+	char		*tmp;		/* temporary package; owned */
+	char		*deltmp;	/* temporary manifest; owned */
+	int		 fd;		/* on tmp */
+	enum fmt	 fmt;
+	struct archive	*a;
+	struct archive_entry_linkresolver *lr;
+	struct excl	*ex;
+	z_stream	 z;
+	int		 zinit;		/* z needs deflateEnd */
+	int		 werr;		/* errno of a failed write, or 0 */
+	int		 clamp;		/* SOURCE_DATE_EPOCH is set */
+	time_t		 epoch;
+	struct idcache	 users, groups;
+	char		**dels;		/* deleted paths, no "./"; owned */
+	size_t		 ndels;
+	int		 status;	/* 0, or 1 after a per-entry problem */
+	unsigned char	 buf[65536];
+	unsigned char	 zbuf[65536];
+};
+
+static const unsigned char zeros[65536];
+
+static int
+usage(void)
+{
+	fputs(PACK_USAGE, stderr);
+	return EXIT_USAGE;
+}
+
+static int
+format_parse(const char *name, enum fmt *fmt)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(formats) / sizeof(formats[0]); i++)
+		if (strcmp(name, formats[i].name) == 0) {
+			*fmt = formats[i].fmt;
+			return 0;
+		}
+	return -1;
+}
+
+static enum fmt
+format_guess(const char *output)
+{
+	size_t i, n = strlen(output), m;
+
+	for (i = 0; i < sizeof(formats) / sizeof(formats[0]); i++) {
+		m = strlen(formats[i].suffix);
+		if (n > m && strcmp(output + n - m, formats[i].suffix) == 0)
+			return formats[i].fmt;
+	}
+	return FMT_GZ;
+}
+
+static const char *
+idname(struct idcache *c, unsigned long id, int group)
+{
+	struct passwd *pw;
+	struct group *gr;
+	size_t i;
+
+	for (i = 0; i < c->n; i++)
+		if (c->v[i].id == id)
+			return c->v[i].name;
+	c->v = xrealloc(c->v, (c->n + 1) * sizeof(*c->v));
+	c->v[c->n].id = id;
+	c->v[c->n].name = NULL;
+	if (group && (gr = getgrgid(id)) != NULL)
+		c->v[c->n].name = xstrdup(gr->gr_name);
+	else if (!group && (pw = getpwuid(id)) != NULL)
+		c->v[c->n].name = xstrdup(pw->pw_name);
+	return c->v[c->n++].name;
+}
+
+static void
+idcache_free(struct idcache *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->n; i++)
+		free(c->v[i].name);
+	free(c->v);
+}
+
+static int
+writeall(int fd, const void *buf, size_t len)
+{
+	const char *s = buf;
+	ssize_t n;
+
+	while (len > 0) {
+		if ((n = write(fd, s, len)) == -1) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		s += n;
+		len -= n;
+	}
+	return 0;
+}
+
+/* Deflate what zlib holds until it needs more input (or is done). */
+static int
+gz_drain(struct pack *p, int flush)
+{
+	int zr;
+
+	do {
+		p->z.next_out = p->zbuf;
+		p->z.avail_out = sizeof(p->zbuf);
+		zr = deflate(&p->z, flush);
+		if (zr == Z_STREAM_ERROR) {
+			p->werr = EIO;
+			return -1;
+		}
+		if (writeall(p->fd, p->zbuf, sizeof(p->zbuf) -
+		    p->z.avail_out) == -1) {
+			p->werr = errno;
+			return -1;
+		}
+	} while (p->z.avail_out == 0 ||
+	    (flush == Z_FINISH && zr != Z_STREAM_END));
+	return 0;
+}
+
+static la_ssize_t
+out_write(struct archive *a, void *cd, const void *buf, size_t len)
+{
+	struct pack *p = cd;
+
+	if (p->werr != 0)
+		return -1;
+	if (p->fmt != FMT_GZ) {
+		if (writeall(p->fd, buf, len) == -1) {
+			p->werr = errno;
+			archive_set_error(a, errno, "write error");
+			return -1;
+		}
+		return len;
+	}
+	p->z.next_in = (Bytef *)(uintptr_t)buf;
+	p->z.avail_in = len;
+	if (gz_drain(p, Z_NO_FLUSH) == -1) {
+		archive_set_error(a, p->werr, "write error");
+		return -1;
+	}
+	return len;
+}
+
+static int
+out_close(struct archive *a, void *cd)
+{
+	struct pack *p = cd;
+	int r = ARCHIVE_OK;
+
+	if (p->zinit) {
+		if (p->werr == 0 && gz_drain(p, Z_FINISH) == -1) {
+			archive_set_error(a, p->werr, "write error");
+			r = ARCHIVE_FATAL;
+		}
+		deflateEnd(&p->z);
+		p->zinit = 0;
+	}
+	return r;
+}
+
+static void
+add_deletion(struct pack *p, const char *path)
+{
+	if (p->ndels > 0 && strcmp(p->dels[p->ndels - 1], path) == 0)
+		return;
+	p->dels = xrealloc(p->dels, (p->ndels + 1) * sizeof(*p->dels));
+	p->dels[p->ndels++] = xstrdup(path);
+}
+
+/*
+ * The data segments of a sparse file, found with SEEK_DATA/SEEK_HOLE.
+ * Returns the number of segments, 0 for a file to be stored whole.
+ */
+static size_t
+sparse_map(int fd, const struct stat *st, struct seg **segs)
+{
+	off_t off = 0, data, hole;
+	size_t n = 0;
+
+	*segs = NULL;
+	if (st->st_size == 0 || (off_t)st->st_blocks * 512 >= st->st_size)
+		return 0;
+	while (off < st->st_size) {
+		if ((data = lseek(fd, off, SEEK_DATA)) == -1) {
+			if (errno == ENXIO)
+				break;
+			goto whole;
+		}
+		if (data >= st->st_size)
+			break;
+		if ((hole = lseek(fd, data, SEEK_HOLE)) == -1)
+			goto whole;
+		if (hole > st->st_size)
+			hole = st->st_size;
+		*segs = xrealloc(*segs, (n + 1) * sizeof(**segs));
+		(*segs)[n].off = data;
+		(*segs)[n].len = hole - data;
+		n++;
+		off = hole;
+	}
+	/* A final empty segment marks the end of a file ending in a hole. */
+	*segs = xrealloc(*segs, (n + 1) * sizeof(**segs));
+	(*segs)[n].off = st->st_size;
+	(*segs)[n].len = 0;
+	return n + 1;
+whole:
+	free(*segs);
+	*segs = NULL;
+	return 0;
+}
+
+/* Feed len bytes of zeros (a hole, or padding) to the archive. */
+static int
+put_zeros(struct pack *p, off_t len)
+{
+	size_t k;
+
+	while (len > 0) {
+		k = len > (off_t)sizeof(zeros) ? sizeof(zeros) : (size_t)len;
+		if (archive_write_data(p->a, zeros, k) < 0)
+			return -1;
+		len -= k;
+	}
+	return 0;
+}
+
+/*
+ * Write the body of a regular file: its segments, zeros for the holes in
+ * between.  A read problem is warned about and the rest padded with zeros
+ * (the header is out already); -1 only for a failing archive.
+ */
+static int
+put_data(struct pack *p, const char *path, int fd, off_t size,
+    const struct seg *segs, size_t nsegs)
+{
+	struct seg whole = { 0, size };
+	off_t pos = 0, end;
+	ssize_t n;
+	size_t i;
+
+	if (nsegs == 0) {
+		segs = &whole;
+		nsegs = 1;
+	}
+	for (i = 0; i < nsegs; i++) {
+		if (put_zeros(p, segs[i].off - pos) == -1)
+			return -1;
+		pos = segs[i].off;
+		end = segs[i].off + segs[i].len;
+		while (pos < end) {
+			n = pread(fd, p->buf, end - pos > (off_t)sizeof(p->buf) ?
+			    sizeof(p->buf) : (size_t)(end - pos), pos);
+			if (n == -1 && errno == EINTR)
+				continue;
+			if (n <= 0) {
+				walk_warn("read", path, n == 0 ? EIO : errno);
+				p->status = 1;
+				return put_zeros(p, size - pos);
+			}
+			if (archive_write_data(p->a, p->buf, n) < 0)
+				return -1;
+			pos += n;
+		}
+	}
+	return put_zeros(p, size - pos);
+}
+
+/* Fill e from st and dirfd/name; 0, or -1 with errno for a skipped entry. */
+static int
+entry_fill(struct pack *p, struct archive_entry *e, const struct stat *st,
+    int dirfd, const char *name)
+{
+	struct xattrs xs;
+	char *target;
+	ssize_t n;
+	size_t i;
+
+	archive_entry_copy_stat(e, st);
+	archive_entry_unset_atime(e);
+	archive_entry_unset_ctime(e);
+	archive_entry_unset_birthtime(e);
+	if (p->clamp && st->st_mtime > p->epoch)
+		archive_entry_set_mtime(e, p->epoch, 0);
+	archive_entry_copy_uname(e, idname(&p->users, st->st_uid, 0));
+	archive_entry_copy_gname(e, idname(&p->groups, st->st_gid, 1));
+	if (S_ISLNK(st->st_mode)) {
+		target = xmalloc(st->st_size + 2);
+		n = readlinkat(dirfd, name, target, st->st_size + 2);
+		if (n == -1 || n > st->st_size) {
+			if (n != -1)
+				errno = EAGAIN;	/* changed under us */
+			free(target);
+			return -1;
+		}
+		target[n] = '\0';
+		archive_entry_copy_symlink(e, target);
+		free(target);
+	}
+	if (xattrs_read(dirfd, name, &xs) == -1)
+		return -1;
+	for (i = 0; i < xs.n; i++)
+		archive_entry_xattr_add_entry(e, xs.v[i].name, xs.v[i].value,
+		    xs.v[i].size);
+	xattrs_free(&xs);
+	return 0;
+}
+
+/* Write one header (and body); -1 only when the archive is broken. */
+static int
+put_entry(struct pack *p, const char *path, struct archive_entry *e,
+    int fd, const struct seg *segs, size_t nsegs)
+{
+	int r;
+
+	/*
+	 * ARCHIVE_WARN only says that a name is not in the locale's charset
+	 * (overpack runs in the C locale): the pax writer then stores the
+	 * bytes as they are, marked hdrcharset=BINARY, which is what we want.
+	 */
+	r = archive_write_header(p->a, e);
+	if (r == ARCHIVE_FAILED) {
+		fprintf(stderr, "overpack: cannot pack './");
+		fputname(path, stderr);
+		fprintf(stderr, "': %s\n", archive_error_string(p->a));
+		p->status = 1;
+		return 0;
+	} else if (r < ARCHIVE_WARN)
+		return -1;
+	if (fd != -1 && archive_entry_size(e) > 0 &&
+	    put_data(p, path, fd, archive_entry_size(e), segs, nsegs) == -1)
+		return -1;
+	return archive_write_finish_entry(p->a) < ARCHIVE_WARN ? -1 : 0;
+}
+
+static int
+pack_entry(struct pack *p, const char *path, int dirfd, const char *name,
+    const struct stat *st)
+{
+	struct archive_entry *e, *spare = NULL;
+	struct seg *segs = NULL;
+	size_t nsegs = 0, i;
+	char *apath;
+	int fd = -1, r = -1;
+
+	if (S_ISSOCK(st->st_mode)) {
+		walk_warn("pack socket", path, EOPNOTSUPP);
+		p->status = 1;
+		return 0;
+	}
+	e = archive_entry_new();
+	xasprintf(&apath, "./%s", path);
+	archive_entry_copy_pathname(e, apath);
+	free(apath);
+	if (S_ISREG(st->st_mode) && (fd = openat(dirfd, name, O_RDONLY |
+	    O_NOFOLLOW | O_NOCTTY | O_CLOEXEC)) == -1)
+		goto skip;
+	if (entry_fill(p, e, st, dirfd, name) == -1)
+		goto skip;
+	if (fd != -1 && (nsegs = sparse_map(fd, st, &segs)) > 0)
+		for (i = 0; i < nsegs; i++)
+			archive_entry_sparse_add_entry(e, segs[i].off,
+			    segs[i].len);
+	archive_entry_linkify(p->lr, &e, &spare);
+	/* The resolver keeps its own copy; the numbers are not packed. */
+	if (e != NULL) {
+		archive_entry_set_dev(e, 0);
+		archive_entry_set_ino(e, 0);
+		if (archive_entry_hardlink(e) != NULL) {
+			archive_entry_sparse_clear(e);
+			if (fd != -1)
+				close(fd);
+			fd = -1;
+		}
+		if (put_entry(p, path, e, fd, segs, nsegs) == -1)
+			goto out;
+	}
+	r = 0;
+	goto out;
+skip:
+	walk_warn(S_ISREG(st->st_mode) ? "read" : "pack", path, errno);
+	p->status = 1;
+	r = 0;
+out:
+	if (fd != -1)
+		close(fd);
+	free(segs);
+	archive_entry_free(e);
+	archive_entry_free(spare);
+	return r;
+}
+
+static int
+pack_cb(const struct walk_ent *we, void *arg)
+{
+	struct pack *p = arg;
+	const struct stat *st;
+
+	if (excl_match(p->ex, we->path))
+		return WALK_SKIP;
+	if (we->deleted) {
+		add_deletion(p, we->path);
+		return 0;
+	}
+	st = we->up != NULL ? we->up : we->low;
+	/* A directory replaced by a non-directory must go first. */
+	if (we->cmp != NULL && S_ISDIR(we->cmp->st_mode) &&
+	    !S_ISDIR(st->st_mode))
+		add_deletion(p, we->path);
+	return pack_entry(p, we->path, we->up != NULL ? we->updir :
+	    we->lowdir, we->name, st);
+}
+
+/*
+ * Make the temporary file "DIR/.NAME.XXXXXX" for output "DIR/NAME"; fd on
+ * it, or -1.  Its mode is what creat(2) would give.
+ */
+static int
+tmpfile_at(const char *output, const char *suffix, char **tmp)
+{
+	const char *slash, *base;
+	mode_t mask;
+	int fd, saved;
+
+	slash = strrchr(output, '/');
+	base = slash ? slash + 1 : output;
+	if (slash == NULL)
+		xasprintf(tmp, ".%s%s.XXXXXX", base, suffix);
+	else
+		xasprintf(tmp, "%.*s/.%s%s.XXXXXX", (int)(slash - output),
+		    output, base, suffix);
+	if ((fd = mkostemp(*tmp, O_CLOEXEC)) == -1) {
+		saved = errno;
+		free(*tmp);
+		*tmp = NULL;
+		errno = saved;
+		return -1;
+	}
+	mask = umask(0);
+	umask(mask);
+	if (fchmod(fd, 0666 & ~mask) == -1) {
+		saved = errno;
+		close(fd);
+		unlink(*tmp);
+		free(*tmp);
+		*tmp = NULL;
+		errno = saved;
+		return -1;
+	}
+	return fd;
+}
+
+static void
+dir_warn(const char *what, const char *output, int errnum)
+{
+	const char *slash = strrchr(output, '/');
+
+	if (slash == NULL)
+		fprintf(stderr, "overpack: cannot %s in '.': %s\n", what,
+		    strerror(errnum));
+	else
+		fprintf(stderr, "overpack: cannot %s in '%.*s': %s\n", what,
+		    slash == output ? 1 : (int)(slash - output), output,
+		    strerror(errnum));
+}
+
+/* Write the deletions to a temporary manifest next to the package. */
+static int
+write_manifest(struct pack *p)
+{
+	FILE *fp;
+	size_t i;
+	int fd, saved;
+
+	if ((fd = tmpfile_at(p->output, ".deleted", &p->deltmp)) == -1)
+		return -1;
+	if ((fp = fdopen(fd, "w")) == NULL) {
+		saved = errno;
+		close(fd);
+		errno = saved;
+		return -1;
+	}
+	for (i = 0; i < p->ndels; i++) {
+		fputs("./", fp);
+		fputname(p->dels[i], fp);
+		fputc('\n', fp);
+	}
+	if (fflush(fp) == EOF || ferror(fp) || fsync(fileno(fp)) == -1) {
+		saved = errno ? errno : EIO;
+		fclose(fp);
+		errno = saved;
+		return -1;
+	}
+	return fclose(fp) == EOF ? -1 : 0;
+}
+
+/*
+ * Rename the manifest (or remove a stale one: it would describe another
+ * package) and then the package into place, and make that durable.
+ */
+static int
+publish(struct pack *p)
+{
+	const char *slash;
+	char *delpath, *dir;
+	int dfd, r = -1;
+
+	xasprintf(&delpath, "%s.deleted", p->output);
+	if (p->deltmp != NULL) {
+		if (rename(p->deltmp, delpath) == -1) {
+			warn("cannot write '%s'", delpath);
+			goto out;
+		}
+		free(p->deltmp);
+		p->deltmp = NULL;
+	} else if (unlink(delpath) == -1 && errno != ENOENT) {
+		warn("cannot remove stale '%s'", delpath);
+		goto out;
+	}
+	if (rename(p->tmp, p->output) == -1) {
+		warn("cannot write '%s'", p->output);
+		goto out;
+	}
+	free(p->tmp);
+	p->tmp = NULL;
+	slash = strrchr(p->output, '/');
+	if (slash == NULL)
+		dir = xstrdup(".");
+	else
+		xasprintf(&dir, "%.*s", slash == p->output ? 1 :
+		    (int)(slash - p->output), p->output);
+	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) != -1) {
+		(void)fsync(dfd);
+		close(dfd);
+	}
+	free(dir);
+	r = 0;
+out:
+	free(delpath);
+	return r;
+}
+
+static void
+archive_fail(struct pack *p)
+{
+	if (p->werr != 0) {
+		errno = p->werr;
+		warn("cannot write '%s'", p->output);
+	}
+	else if (archive_errno(p->a) != 0 && archive_error_string(p->a))
+		warnx("cannot write '%s': %s", p->output,
+		    archive_error_string(p->a));
+	else
+		warnx("cannot write '%s'", p->output);
+}
+
+/* Set up libarchive for p->fmt writing through out_write. */
+static int
+archive_setup(struct pack *p)
+{
+	int r = ARCHIVE_OK;
+
+	p->a = archive_write_new();
+	if (archive_write_set_format_pax_restricted(p->a) != ARCHIVE_OK) {
+		warnx("cannot set up the tar format: %s",
+		    archive_error_string(p->a));
+		return -1;
+	}
+	switch (p->fmt) {
+	case FMT_XZ:
+		r = archive_write_add_filter_xz(p->a);
+		break;
+	case FMT_ZST:
+		r = archive_write_add_filter_zstd(p->a);
+		break;
+	case FMT_GZ:
+		if (deflateInit2(&p->z, Z_BEST_COMPRESSION, Z_DEFLATED, 31, 8,
+		    Z_DEFAULT_STRATEGY) != Z_OK) {
+			warnx("cannot set up gzip compression");
+			return -1;
+		}
+		p->zinit = 1;
+		break;
+	case FMT_TAR:
+		break;
+	}
+	/* ARCHIVE_WARN: the filter runs an external program; that works. */
+	if (r < ARCHIVE_WARN) {
+		warnx("this libarchive cannot write %s: %s",
+		    p->fmt == FMT_XZ ? "tar.xz" : "tar.zst",
+		    archive_error_string(p->a));
+		return -1;
+	}
+	if (archive_write_open2(p->a, p, NULL, out_write, out_close,
+	    NULL) != ARCHIVE_OK) {
+		archive_fail(p);
+		return -1;
+	}
+	p->lr = archive_entry_linkresolver_new();
+	archive_entry_linkresolver_set_strategy(p->lr,
+	    ARCHIVE_FORMAT_TAR_PAX_RESTRICTED);
+	return 0;
+}
+
+static int
+epoch_parse(struct pack *p)
+{
+	const char *s = getenv("SOURCE_DATE_EPOCH");
+	char *end;
+	long long v;
+
+	if (s == NULL || *s == '\0')
+		return 0;
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v < 0 ||
+	    (long long)(time_t)v != v) {
+		warnx("invalid SOURCE_DATE_EPOCH '%s'", s);
+		return -1;
+	}
+	p->clamp = 1;
+	p->epoch = (time_t)v;
+	return 0;
+}
+
+static void
+pack_free(struct pack *p)
+{
+	size_t i;
+
+	if (p->a != NULL) {
+		if (p->werr == 0 && p->tmp != NULL)
+			p->werr = ECANCELED;	/* no close on failure */
+		archive_write_free(p->a);
+	}
+	if (p->zinit)
+		deflateEnd(&p->z);
+	archive_entry_linkresolver_free(p->lr);
+	if (p->fd != -1)
+		close(p->fd);
+	if (p->tmp != NULL)
+		unlink(p->tmp);
+	if (p->deltmp != NULL)
+		unlink(p->deltmp);
+	free(p->tmp);
+	free(p->deltmp);
+	for (i = 0; i < p->ndels; i++)
+		free(p->dels[i]);
+	free(p->dels);
+	idcache_free(&p->users);
+	idcache_free(&p->groups);
+	free(p);
+}
+
+static int
+pack_run(const char *upper, const char *root, const char *output,
+    const char *format, struct excl *ex)
+{
+	struct pack *p;
+	size_t len = strlen(output);
+	int upfd = -1, rootfd = -1, st = EXIT_RUNFAIL;
+
+	p = xcalloc(1, sizeof(*p));
+	p->fd = -1;
+	p->output = output;
+	p->ex = ex;
+	if (format != NULL && format_parse(format, &p->fmt) == -1) {
+		warnx("unknown format '%s' (tar, tar.gz, tar.xz, tar.zst)",
+		    format);
+		st = EXIT_USAGE;
+		goto out;
+	}
+	if (format == NULL)
+		p->fmt = format_guess(output);
+	if (epoch_parse(p) == -1) {
+		st = EXIT_USAGE;
+		goto out;
+	}
+	if (len == 0 || output[len - 1] == '/') {
+		warnx("cannot write '%s': %s", output, strerror(EISDIR));
+		goto out;
+	}
+	if ((upfd = open(upper, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
+		warn("cannot open upper layer '%s'", upper);
+		goto out;
+	}
+	if (root != NULL && (rootfd = open(root, O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC)) == -1) {
+		warn("cannot open root '%s'", root);
+		goto out;
+	}
+	if ((p->fd = tmpfile_at(output, "", &p->tmp)) == -1) {
+		dir_warn("create package", output, errno);
+		goto out;
+	}
+	if (archive_setup(p) == -1)
+		goto out;
+	walk_warnings = 0;
+	if (walk_layer(upfd, rootfd, WALK_PACK, pack_cb, p) == -1) {
+		if (p->werr != 0 || archive_errno(p->a) != 0)
+			archive_fail(p);
+		else
+			warn("cannot walk upper layer '%s'", upper);
+		goto out;
+	}
+	if (archive_write_close(p->a) != ARCHIVE_OK) {
+		archive_fail(p);
+		goto out;
+	}
+	if (fsync(p->fd) == -1 || close(p->fd) == -1) {
+		p->fd = -1;
+		warn("cannot write '%s'", output);
+		goto out;
+	}
+	p->fd = -1;
+	if (p->ndels > 0 && write_manifest(p) == -1) {
+		warn("cannot write '%s.deleted'", output);
+		goto out;
+	}
+	if (publish(p) == -1)
+		goto out;
+	if (p->ndels > 0)
+		warnx("%zu deletion%s cannot be represented in %s; "
+		    "listed in %s.deleted", p->ndels, p->ndels == 1 ? "" : "s",
+		    output, output);
+	st = (p->status || walk_warnings) ? 1 : 0;
+out:
+	if (upfd != -1)
+		close(upfd);
+	if (rootfd != -1)
+		close(rootfd);
+	pack_free(p);
+	return st;
+}
+
+int
+pack_layer(const char *upper, const char *root, const char *output,
+    const char *format)
+{
+	struct excl *ex;
+	int st;
+
+	ex = excl_new(1);
+	st = pack_run(upper, root ? root : "/", output, format, ex);
+	excl_free(ex);
+	return st;
+}
+
+int
+cmd_pack(int argc, char *argv[])
+{
+	enum { OPT_ROOT = 256, OPT_EXCL, OPT_INCL, OPT_NODEF, OPT_LIST };
+	static const struct option longopts[] = {
+		{ "output",		required_argument, NULL, 'o' },
+		{ "format",		required_argument, NULL, 'f' },
+		{ "root",		required_argument, NULL, OPT_ROOT },
+		{ "exclude",		required_argument, NULL, OPT_EXCL },
+		{ "include",		required_argument, NULL, OPT_INCL },
+		{ "no-default-excludes", no_argument,	   NULL, OPT_NODEF },
+		{ "list-excludes",	no_argument,	   NULL, OPT_LIST },
+		{ "help",		no_argument,	   NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char *output = NULL, *format = NULL, *root = "/";
+	struct excl *ex;
+	size_t i;
+	int ch, st, defaults = 1;
+
+	ex = excl_new(0);
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, ":o:f:h", longopts,
+	    NULL)) != -1) {
+		switch (ch) {
+		case 'o':
+			output = optarg;
+			break;
+		case 'f':
+			format = optarg;
+			break;
+		case OPT_ROOT:
+			root = optarg;
+			break;
+		case OPT_EXCL:
+		case OPT_INCL:
+			excl_add(ex, optarg, ch == OPT_INCL);
+			break;
+		case OPT_NODEF:
+			defaults = 0;
+			break;
+		case OPT_LIST:
+			for (i = 0; excl_defaults[i] != NULL; i++)
+				printf("%s\n", excl_defaults[i]);
+			excl_free(ex);
+			return 0;
+		case 'h':
+			fputs(PACK_USAGE, stdout);
+			excl_free(ex);
+			return 0;
+		case ':':
+			warnx("option '%s' needs an argument", argv[optind - 1]);
+			excl_free(ex);
+			return usage();
+		default:
+			warnx("unknown option '%s'", argv[optind - 1]);
+			excl_free(ex);
+			return usage();
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (output == NULL || argc != 1) {
+		warnx("%s", output == NULL ? "no output file given (-o FILE)" :
+		    argc == 0 ? "no upper layer given" : "too many arguments");
+		excl_free(ex);
+		return usage();
+	}
+	if (defaults) {
+		/* The defaults come first so that later options win. */
+		struct excl *all = excl_new(1);
+
+		excl_append(all, ex);
+		excl_free(ex);
+		ex = all;
+	}
+	st = pack_run(argv[0], root, output, format, ex);
+	excl_free(ex);
+	return st;
+}
