@@ -2,7 +2,7 @@
  * pack.c - overpack pack: turn an upper layer into a tar package.
  *
  * The merged walk (walk.c) hands us every entry the layer changed; each
- * becomes a pax (restricted) tar entry with its exact mode, numeric and
+ * becomes a pax tar entry with its exact mode, numeric and
  * named owner, mtime, symlink target, xattrs (capabilities included), hard
  * links as hard links and holes kept as a sparse map.  Deletions, which a
  * plain tar cannot express, go to a manifest FILE.deleted next to FILE.
@@ -658,7 +658,7 @@ archive_setup(struct pack *p)
 	int r = ARCHIVE_OK;
 
 	p->a = archive_write_new();
-	if (archive_write_set_format_pax_restricted(p->a) != ARCHIVE_OK) {
+	if (archive_write_set_format_pax(p->a) != ARCHIVE_OK) {
 		warnx("cannot set up the tar format: %s",
 		    archive_error_string(p->a));
 		return -1;
@@ -688,6 +688,10 @@ archive_setup(struct pack *p)
 		    archive_error_string(p->a));
 		return -1;
 	}
+	/* Padding after the compressed stream would corrupt an xz or zstd
+	 * file; the tar stream itself is still padded to whole records. */
+	if (p->fmt == FMT_XZ || p->fmt == FMT_ZST)
+		archive_write_set_bytes_in_last_block(p->a, 1);
 	if (archive_write_open2(p->a, p, NULL, out_write, out_close,
 	    NULL) != ARCHIVE_OK) {
 		archive_fail(p);
@@ -695,7 +699,7 @@ archive_setup(struct pack *p)
 	}
 	p->lr = archive_entry_linkresolver_new();
 	archive_entry_linkresolver_set_strategy(p->lr,
-	    ARCHIVE_FORMAT_TAR_PAX_RESTRICTED);
+	    ARCHIVE_FORMAT_TAR_PAX_INTERCHANGE);
 	return 0;
 }
 

@@ -1,0 +1,101 @@
+#!/bin/sh
+test_description='overpack pack: modes, owners, times, links, names, usage'
+. "$top_srcdir/t/test-lib.sh"
+
+[ "$(id -u)" -eq 0 ] || skip_all "needs root (chown, mknod)"
+command -v bsdtar >/dev/null || skip_all "needs bsdtar (libarchive-tools)"
+
+test_expect_success 'build an upper layer' '
+	mkdir -p up/usr/bin up/srv/tmp up/etc base &&
+	echo tool >up/usr/bin/tool && chmod 4755 up/usr/bin/tool &&
+	echo sg >up/usr/bin/sg && chmod 2711 up/usr/bin/sg &&
+	chmod 1777 up/srv/tmp &&
+	echo conf >up/etc/conf && chmod 0640 up/etc/conf &&
+	chown 1234:5678 up/etc/conf &&
+	echo d >up/etc/daemon.conf && chown daemon:daemon up/etc/daemon.conf &&
+	ln -s ../etc/conf up/usr/bin/link &&
+	ln up/usr/bin/tool up/usr/bin/tool-hard &&
+	touch -d "2001-02-03 04:05:06.123456789" up/etc/conf
+'
+
+test_expect_success 'pack writes a tar.gz by default' '
+	"$OVERPACK" pack -o out.pkg --root base up &&
+	test_path_is_file out.pkg &&
+	od -An -tx1 -N2 out.pkg | grep -q "1f 8b" &&
+	test_path_is_missing out.pkg.deleted
+'
+
+test_expect_success 'names are ./-relative, sorted, no root entry' '
+	bsdtar -tf out.pkg >names &&
+	cat >expect <<-\EOT &&
+	./etc/
+	./etc/conf
+	./etc/daemon.conf
+	./srv/
+	./srv/tmp/
+	./usr/
+	./usr/bin/
+	./usr/bin/link
+	./usr/bin/sg
+	./usr/bin/tool
+	./usr/bin/tool-hard
+	EOT
+	test_cmp expect names
+'
+
+test_expect_success 'hard links stay hard links in the tar' '
+	bsdtar -tvf out.pkg | grep "^h.* ./usr/bin/tool-hard link to ./usr/bin/tool$"
+'
+
+test_expect_success 'extraction gives back modes, owners, times, links' '
+	mkdir x && bsdtar -xpf out.pkg -C x &&
+	test "$(stat -c %a x/usr/bin/tool)" = 4755 &&
+	test "$(stat -c %a x/usr/bin/sg)" = 2711 &&
+	test "$(stat -c %a x/srv/tmp)" = 1777 &&
+	test "$(stat -c %a:%u:%g x/etc/conf)" = 640:1234:5678 &&
+	test "$(stat -c %U:%G x/etc/daemon.conf)" = daemon:daemon &&
+	test "$(stat -c %y x/etc/conf)" = "$(stat -c %y up/etc/conf)" &&
+	test "$(readlink x/usr/bin/link)" = ../etc/conf &&
+	test "$(stat -c %i x/usr/bin/tool)" = "$(stat -c %i x/usr/bin/tool-hard)" &&
+	test "$(cat x/usr/bin/tool)" = tool
+'
+
+test_expect_success 'owners are stored by number and by name' '
+	bsdtar -tvf out.pkg >long &&
+	grep " 1234 *5678 .* ./etc/conf$" long &&
+	grep " daemon *daemon .* ./etc/daemon.conf$" long
+'
+
+test_expect_success 'a wrong owner would be noticed (must fail)' '
+	chown 4321 up/etc/conf &&
+	"$OVERPACK" pack -o out2.tar.gz --root base up &&
+	! bsdtar -tvf out2.tar.gz | grep " 1234 *5678 .* ./etc/conf$"
+'
+
+test_expect_failure_status 'no -o is a usage error' 2 '
+	"$OVERPACK" pack up
+'
+
+test_expect_failure_status 'unknown option is a usage error' 2 '
+	"$OVERPACK" pack --bogus -o x.tar up
+'
+
+test_expect_failure_status 'two upper layers is a usage error' 2 '
+	"$OVERPACK" pack -o x.tar up up
+'
+
+test_expect_success 'usage line matches the command table' '
+	"$OVERPACK" pack 2>err; grep -q "usage: overpack pack -o FILE \[-f FORMAT\] \[--root DIR\]" err
+'
+
+test_expect_success 'a missing upper layer is named, no package left' '
+	test_must_fail "$OVERPACK" pack -o y.tar --root base nosuch 2>err &&
+	grep "nosuch" err && test_path_is_missing y.tar &&
+	! ls -a | grep -q "^\.y\.tar"
+'
+
+test_expect_failure_status 'missing upper layer exits 125' 125 '
+	"$OVERPACK" pack -o y.tar --root base nosuch
+'
+
+test_done
