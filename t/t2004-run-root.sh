@@ -7,7 +7,7 @@ run_require
 
 # A statically linked busybox runs in a tree without libraries.
 BUSYBOX=$(command -v busybox) &&
-file -L "$BUSYBOX" 2>/dev/null | grep -q 'statically linked' ||
+ldd "$BUSYBOX" 2>&1 | grep -q 'not a dynamic executable' ||
 	skip_all "needs a statically linked busybox (Debian: busybox-static)"
 
 # The scratch tree: no /proc, /dev, /sys or /tmp, so run creates them.
