@@ -76,7 +76,6 @@ test_expect_success 'content and metadata together' '
 '
 
 test_expect_success 'a deleted directory is one line, not its contents' '
-
 	mknod up/old2 c 0 0 && mkdir base/old2 && echo 1 >base/old2/a &&
 	"$OVERPACK" diff --root base up >got &&
 	grep -x "D ./old2" got && ! grep "old2/" got
