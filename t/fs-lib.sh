@@ -61,6 +61,22 @@ fs_require() {
 	mkdir -p "$L" "$W" "$M"
 }
 
+# In a sanitizer build the daemon's stderr is gone once it detaches, so
+# reports go to files that fs_done checks.
+export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}log_path=$TRASH/sanitizer"
+export UBSAN_OPTIONS="${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}log_path=$TRASH/sanitizer:print_stacktrace=1"
+
+# The pid of the overpackfs daemon serving $M (found by its command line).
+fs_daemon_pid() {
+	for _p in /proc/[0-9]*; do
+		_c=$(tr '\0' ' ' 2>/dev/null <"$_p/cmdline") || continue
+		case $_c in
+		"$OVERPACKFS "*" $M ") echo "${_p#/proc/}"; return 0 ;;
+		esac
+	done
+	return 1
+}
+
 fs_mount() {
 	case $OVERPACK_TEST_FS in
 	overpackfs)
@@ -78,10 +94,30 @@ fs_is_mounted() {
 	awk -v m="$M" '$5 == m { f = 1 } END { exit !f }' /proc/self/mountinfo
 }
 
+# Is the process running?  An exited one that nobody reaped is a zombie.
+fs_alive() {
+	_st=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null) &&
+	[ "${_st%% *}" != Z ]
+}
+
+# Unmount; for overpackfs also wait (up to 10 s) for the daemon to exit.
 fs_umount() {
 	case $OVERPACK_TEST_FS in
-	overpackfs)	fusermount3 -u "$M" ;;
-	overlay)	umount "$M" ;;
+	overpackfs)
+		fs_pid=$(fs_daemon_pid) ||
+			{ echo "no overpackfs daemon serves $M"; return 1; }
+		fusermount3 -u "$M" || return 1
+		_i=0
+		while fs_alive "$fs_pid" && [ $_i -lt 100 ]; do
+			sleep 0.1
+			_i=$((_i + 1))
+		done
+		! fs_alive "$fs_pid" ||
+			{ echo "overpackfs (pid $fs_pid) still runs after unmount"; return 1; }
+		;;
+	overlay)
+		umount "$M"
+		;;
 	esac
 }
 
@@ -113,6 +149,12 @@ test_fs() {
 fs_done() {
 	test_expect_success 'unmount, and the lower layer is unchanged' '
 		fs_umount && ! fs_is_mounted && lower_unchanged
+	'
+	test_expect_success 'no sanitizer reported anything' '
+		for _f in "$TRASH"/sanitizer.*; do
+			[ -e "$_f" ] || continue
+			echo "== $_f" && cat "$_f" && exit 1
+		done
 	'
 	test_done
 }
