@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include <err.h>
+#include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,9 +25,10 @@ static const struct cmd {
 	  "\t\t[--network] [--keep] -- COMMAND [ARG ...]" },
 	{ "pack", cmd_pack,
 	  "pack -o FILE [-f FORMAT] [--root DIR] [--exclude PATTERN]\n"
-	  "\t\t[--include PATTERN] [--no-default-excludes] UPPER" },
+	  "\t\t[--include PATTERN] [--no-default-excludes] UPPER\n"
+	  "       overpack pack --list-excludes" },
 	{ "diff", cmd_diff,
-	  "diff [--json] [--root DIR] UPPER" },
+	  "diff [--json] [--exit-code] [--root DIR] UPPER" },
 };
 
 static void
@@ -45,6 +47,15 @@ int
 main(int argc, char *argv[])
 {
 	size_t i;
+
+	/*
+	 * Names are bytes; libarchive stores them in pax headers as UTF-8
+	 * only if the locale's charset is UTF-8, and otherwise marks every
+	 * entry hdrcharset=BINARY, which GNU tar warns about.  C.UTF-8 keeps
+	 * the output the same whatever the caller's locale.
+	 */
+	if (setlocale(LC_CTYPE, "C.UTF-8") == NULL)
+		setlocale(LC_CTYPE, "C");
 
 	if (argc < 2) {
 		usage(stderr);

@@ -411,9 +411,9 @@ put_entry(struct pack *p, const char *path, struct archive_entry *e,
 	int r;
 
 	/*
-	 * ARCHIVE_WARN only says that a name is not in the locale's charset
-	 * (overpack runs in the C locale): the pax writer then stores the
-	 * bytes as they are, marked hdrcharset=BINARY, which is what we want.
+	 * ARCHIVE_WARN only says that a name is not valid UTF-8 (overpack
+	 * runs in C.UTF-8, see main): the pax writer then stores the bytes
+	 * as they are, marked hdrcharset=BINARY, which is what we want.
 	 */
 	r = archive_write_header(p->a, e);
 	if (r == ARCHIVE_FAILED) {
