@@ -53,35 +53,82 @@ reopen(struct fs *fs, int fd, int flags)
  * symlink cannot be reached through its own /proc/self/fd link, so it is
  * named through its parent's directory in the same layer.
  */
+/* The directory part of a lower path, opened; -errno on failure. */
 static int
-xattr_path_locked(struct node *n, int fd, char *buf, size_t len,
-    int *follow)
+open_lower_dir(struct fs *fs, const char *path, const char **base)
 {
-	int pfd, r;
+	char *dir;
+	const char *slash;
+	int fd;
 
-	if (!S_ISLNK(n->type)) {
-		*follow = 1;
-		r = snprintf(buf, len, "/proc/self/fd/%d", fd);
-	} else {
-		*follow = 0;
-		if (n->parent == NULL)
-			return EINVAL;
-		pfd = fd == n->upper ? n->parent->upper : n->parent->lower;
-		r = snprintf(buf, len, "/proc/self/fd/%d/%s", pfd, n->name);
+	if ((slash = strrchr(path, '/')) == NULL) {
+		*base = path;
+		return fdc_open_lower(fs, "");
 	}
-	return r < 0 || (size_t)r >= len ? ENAMETOOLONG : 0;
+	*base = slash + 1;
+	if ((dir = strndup(path, slash - path)) == NULL)
+		return -ENOMEM;
+	fd = fdc_open_lower(fs, dir);
+	free(dir);
+	return fd;
 }
 
+/*
+ * A path through which the xattrs of n's object in layer can be reached.
+ * A symlink cannot be reached through its own /proc/self/fd link, so it is
+ * named through its directory: the parent's upper directory, or the
+ * directory of its path in the base.  The caller holds n busy and calls
+ * xpath_put() when done with the path.
+ */
 int
-xattr_path(struct fs *fs, struct node *n, int fd, char *buf, size_t len,
-    int *follow)
+xpath_get(struct fs *fs, struct node *n, int layer, struct xpath *xp)
 {
-	int error;
+	const char *base;
+	char *name;
+	int fd, r;
 
-	pthread_mutex_lock(&n->lock);
-	error = xattr_path_locked(n, fd, buf, len, follow);
-	pthread_mutex_unlock(&n->lock);
-	return error;
+	xp->closefd = -1;
+	xp->hold = NULL;
+	xp->follow = !S_ISLNK(n->type);
+	if (xp->follow) {
+		if ((fd = node_fd(fs, n, layer)) < 0)
+			return -fd;
+		r = snprintf(xp->path, sizeof(xp->path), "/proc/self/fd/%d", fd);
+	} else if (layer == LO) {
+		if (n->lowerpath == NULL)
+			return ESTALE;
+		if ((fd = open_lower_dir(fs, n->lowerpath, &base)) < 0)
+			return -fd;
+		xp->closefd = fd;
+		r = snprintf(xp->path, sizeof(xp->path), "/proc/self/fd/%d/%s",
+		    fd, base);
+	} else {
+		if ((name = node_name(fs, n, &xp->hold)) == NULL)
+			return ENOMEM;
+		if ((fd = node_fd(fs, xp->hold, UP)) < 0) {
+			free(name);
+			xpath_put(fs, xp);
+			return -fd;
+		}
+		r = snprintf(xp->path, sizeof(xp->path), "/proc/self/fd/%d/%s",
+		    fd, name);
+		free(name);
+	}
+	if (r < 0 || (size_t)r >= sizeof(xp->path)) {
+		xpath_put(fs, xp);
+		return ENAMETOOLONG;
+	}
+	return 0;
+}
+
+void
+xpath_put(struct fs *fs, struct xpath *xp)
+{
+	if (xp->closefd >= 0)
+		close(xp->closefd);
+	node_put(fs, xp->hold);
+	xp->closefd = -1;
+	xp->hold = NULL;
 }
 
 /* Copy [0, size) of src to dst, keeping holes. */
@@ -212,22 +259,23 @@ out:
 }
 
 /*
- * Build the copy of n (whose lower object is described by st) in the work
- * directory as tmp.  Called with n->lock held.  On failure the caller
+ * Build the copy of n's lower object (open as lfd, described by st) in the
+ * work directory as tmp.  Called with n->lock held.  On failure the caller
  * removes tmp.
  */
 static int
-build_copy(struct fs *fs, struct node *n, const struct stat *st,
+build_copy(struct fs *fs, struct node *n, int lfd, const struct stat *st,
     const char *tmp, int flags)
 {
 	char src[64 + NAME_MAX], dst[64 + NAME_MAX], target[PATH_MAX];
 	struct timespec ts[2];
+	const char *base;
 	ssize_t len;
-	int in = -1, out = -1, follow, error = 0;
+	int in = -1, out = -1, dirfd = -1, error = 0;
 
 	switch (st->st_mode & S_IFMT) {
 	case S_IFREG:
-		if ((in = reopen(fs, n->lower, O_RDONLY)) < 0)
+		if ((in = reopen(fs, lfd, O_RDONLY)) < 0)
 			return -in;
 		if ((out = openat(fs->workfd, tmp, O_WRONLY | O_CREAT |
 		    O_EXCL | O_CLOEXEC, 0600)) == -1) {
@@ -243,7 +291,7 @@ build_copy(struct fs *fs, struct node *n, const struct stat *st,
 			return errno;
 		break;
 	case S_IFLNK:
-		len = readlinkat(n->lower, "", target, sizeof(target) - 1);
+		len = readlinkat(lfd, "", target, sizeof(target) - 1);
 		if (len == -1)
 			return errno;
 		target[len] = '\0';
@@ -265,9 +313,17 @@ build_copy(struct fs *fs, struct node *n, const struct stat *st,
 		goto out;
 	}
 	snprintf(dst, sizeof(dst), "/proc/self/fd/%d/%s", fs->workfd, tmp);
-	if ((error = xattr_path_locked(n, n->lower, src, sizeof(src),
-	    &follow)) ||
-	    (error = copy_xattrs(src, follow, dst)))
+	if (!S_ISLNK(st->st_mode))
+		snprintf(src, sizeof(src), "/proc/self/fd/%d", lfd);
+	else if (n->lowerpath == NULL) {
+		error = ESTALE;
+		goto out;
+	} else if ((dirfd = open_lower_dir(fs, n->lowerpath, &base)) < 0) {
+		error = -dirfd;
+		goto out;
+	} else
+		snprintf(src, sizeof(src), "/proc/self/fd/%d/%s", dirfd, base);
+	if ((error = copy_xattrs(src, !S_ISLNK(st->st_mode), dst)) != 0)
 		goto out;
 	ts[0] = st->st_atim;
 	ts[1] = st->st_mtim;
@@ -283,29 +339,31 @@ out:
 		close(in);
 	if (out >= 0)
 		close(out);
+	if (dirfd >= 0)
+		close(dirfd);
 	return error;
 }
 
 /*
- * Copy n into the upper layer as pu/name.  Called with n->lock held and
- * the parent already copied up.  If the name has been taken meanwhile (the
- * object was unlinked while open), the copy stays anonymous: it is unlinked
- * from the work directory and lives on through n->upper alone.
+ * Copy n (lower object open as lfd) into the upper layer as pu/name.
+ * Called with n->lock held and the parent already copied up.  If the name
+ * has been taken meanwhile (the object was unlinked while open), the copy
+ * stays anonymous: it is unlinked from the work directory, lives on
+ * through n's pinned upper fd alone, and is lost with it.
  */
 static int
-copy_up_locked(struct fs *fs, struct node *n, int pu, const char *name,
-    int flags)
+copy_up_locked(struct fs *fs, struct node *n, int lfd, int pu,
+    const char *name, int flags)
 {
 	char tmp[64];
 	struct stat st, ust;
-	int error, fd;
+	int error, fd, anon = 0;
 
-	if (fstatat(n->lower, "", &st, AT_EMPTY_PATH |
-	    AT_SYMLINK_NOFOLLOW) == -1)
+	if (fstatat(lfd, "", &st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) == -1)
 		return errno;
 	if ((error = work_name(fs, tmp, sizeof(tmp))))
 		return error;
-	if ((error = build_copy(fs, n, &st, tmp, flags)))
+	if ((error = build_copy(fs, n, lfd, &st, tmp, flags)))
 		goto fail;
 	if (renameat2(fs->workfd, tmp, pu, name, RENAME_NOREPLACE) == 0)
 		fd = openat(pu, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
@@ -313,6 +371,7 @@ copy_up_locked(struct fs *fs, struct node *n, int pu, const char *name,
 		fd = openat(fs->workfd, tmp, O_PATH | O_NOFOLLOW | O_CLOEXEC);
 		if (fd >= 0)
 			unlinkat(fs->workfd, tmp, 0);
+		anon = 1;
 	} else {
 		error = errno;
 		goto fail;
@@ -325,7 +384,9 @@ copy_up_locked(struct fs *fs, struct node *n, int pu, const char *name,
 		close(fd);
 		return error;
 	}
-	n->upper = fd;
+	node_set_upper(fs, n, fd, &ust);
+	if (anon)
+		n->pinned = 1;
 	return 0;
 fail:
 	if (S_ISDIR(st.st_mode))
@@ -337,30 +398,31 @@ fail:
 
 /*
  * Make sure n has an upper object, copying its ancestors first.  Returns 0
- * or an errno; on success n->upper is set for good.
+ * or an errno; on success n has an upper object for good.  The caller
+ * holds n busy.
  */
 int
 copy_up(struct fs *fs, struct node *n, int flags)
 {
 	struct node *p;
 	char *name;
-	int error;
+	int error, lfd, pu;
 
-	pthread_mutex_lock(&n->lock);
-	if (n->upper >= 0) {
-		pthread_mutex_unlock(&n->lock);
+	if (node_has(n, UP))
 		return 0;
-	}
-	pthread_mutex_unlock(&n->lock);
 	if ((name = node_name(fs, n, &p)) == NULL)
 		return n->parent == NULL ? EIO : ENOMEM;
 	free(name);
 	if ((error = copy_up(fs, p, 0)) != 0)
 		goto out;
+	if ((lfd = node_fd(fs, n, LO)) < 0 || (pu = node_fd(fs, p, UP)) < 0) {
+		error = lfd < 0 ? -lfd : -pu;
+		goto out;
+	}
 	pthread_mutex_lock(&n->lock);
 	/* Only a rename moves a node, and a rename copies it up first. */
-	if (n->upper < 0)
-		error = copy_up_locked(fs, n, p->upper, n->name, flags);
+	if (!n->has[UP])
+		error = copy_up_locked(fs, n, lfd, pu, n->name, flags);
 	pthread_mutex_unlock(&n->lock);
 out:
 	node_put(fs, p);

@@ -11,8 +11,6 @@
 #include "config.h"
 
 #include <sys/stat.h>
-#include <sys/syscall.h>
-#include <linux/openat2.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -87,23 +85,6 @@ is_dot(const char *name)
 	    (name[1] == '\0' || (name[1] == '.' && name[2] == '\0'));
 }
 
-/* Open an absolute layer path below root without following any symlink. */
-static int
-open_beneath(int root, const char *path)
-{
-	struct open_how how;
-
-	memset(&how, 0, sizeof(how));
-	how.flags = O_PATH | O_NOFOLLOW | O_CLOEXEC;
-	how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS |
-	    RESOLVE_NO_MAGICLINKS;
-	while (*path == '/')
-		path++;
-	if (*path == '\0')
-		return fcntl(root, F_DUPFD_CLOEXEC, 0);
-	return syscall(SYS_openat2, root, path, &how, sizeof(how));
-}
-
 void
 entry_free(struct entry *e)
 {
@@ -121,7 +102,7 @@ join(const char *dir, const char *name)
 {
 	char *p;
 
-	if (asprintf(&p, "%s/%s", dir, name) == -1)
+	if (dir == NULL || asprintf(&p, "%s/%s", dir, name) == -1)
 		return NULL;
 	return p;
 }
@@ -129,7 +110,7 @@ join(const char *dir, const char *name)
 /*
  * Find what the merged view shows at parent/name.  Returns 0 with e filled
  * in (the caller owns its fds), ENOENT (with e->whiteout set when a whiteout
- * hid a lower entry), or another errno.
+ * hid a lower entry), or another errno.  The caller holds parent busy.
  */
 int
 entry_find(struct fs *fs, struct node *parent, const char *name,
@@ -137,15 +118,16 @@ entry_find(struct fs *fs, struct node *parent, const char *name,
 {
 	char redirect[LAYER_REDIRECT_MAX];
 	ssize_t rlen = 0;
-	int pu, fd, error;
+	int pu, pl, fd, error;
 
 	memset(e, 0, sizeof(*e));
 	e->upper = e->lower = -1;
 	if (strlen(name) > NAME_MAX)
 		return ENAMETOOLONG;
-	pthread_mutex_lock(&parent->lock);
-	pu = parent->upper;
-	pthread_mutex_unlock(&parent->lock);
+	if ((pu = node_fd(fs, parent, UP)) < 0 && pu != -ENOENT)
+		return -pu;
+	if ((pl = node_fd(fs, parent, LO)) < 0 && pl != -ENOENT)
+		return -pl;
 
 	if (pu >= 0) {
 		fd = openat(pu, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
@@ -171,23 +153,25 @@ entry_find(struct fs *fs, struct node *parent, const char *name,
 				rlen = 0;
 		}
 	}
-	if (parent->lower < 0)
+	if (pl < 0)
 		return e->upper >= 0 ? 0 : ENOENT;
 
 	if (rlen > 0 && redirect[0] == '/') {
-		fd = open_beneath(fs->lowerfd, redirect);
+		fd = fdc_open_lower(fs, redirect);
 		e->lowerpath = strdup(redirect);
 	} else {
 		if (rlen > 0 && strchr(redirect, '/') == NULL &&
 		    !is_dot(redirect))
 			name = redirect;	/* relative: a sibling */
-		fd = openat(parent->lower, name, O_PATH | O_NOFOLLOW |
-		    O_CLOEXEC);
-		e->lowerpath = parent->lowerpath ?
-		    join(parent->lowerpath, name) : NULL;
+		fd = openat(pl, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+		if (fd == -1)
+			fd = -errno;
+		e->lowerpath = join(parent->lowerpath, name);
 	}
-	if (fd == -1) {
-		error = errno;
+	if (fd < 0 || e->lowerpath == NULL) {
+		error = fd < 0 ? -fd : ENOMEM;
+		if (fd >= 0)
+			close(fd);
 		free(e->lowerpath);
 		e->lowerpath = NULL;
 		if (e->upper >= 0)
@@ -210,25 +194,22 @@ entry_find(struct fs *fs, struct node *parent, const char *name,
 	e->lower = fd;
 	if (e->upper < 0)
 		e->st = e->lst;
-	if (!S_ISDIR(e->lst.st_mode)) {
-		free(e->lowerpath);
-		e->lowerpath = NULL;
-	} else if (e->lowerpath == NULL) {
-		entry_free(e);
-		return ENOMEM;
-	}
 	return 0;
 }
 
-/* Does the lower directory merged into parent have an entry called name? */
+/*
+ * Does the lower directory merged into parent have an entry called name?
+ * The caller holds parent busy.
+ */
 int
-lower_has(struct node *parent, const char *name)
+lower_has(struct fs *fs, struct node *parent, const char *name)
 {
 	struct stat st;
+	int pl;
 
-	if (parent->lower < 0)
+	if ((pl = node_fd(fs, parent, LO)) < 0)
 		return 0;
-	return fstatat(parent->lower, name, &st, AT_SYMLINK_NOFOLLOW) == 0;
+	return fstatat(pl, name, &st, AT_SYMLINK_NOFOLLOW) == 0;
 }
 
 /* Open an O_PATH directory fd for reading its entries. */
@@ -373,9 +354,10 @@ work_name(struct fs *fs, char *buf, size_t len)
 }
 
 /*
- * The merged listing of one open directory.  It is a snapshot taken at
- * opendir and again whenever reading restarts at offset 0, so offsets stay
- * valid while entries come and go.
+ * The merged listing of a directory, kept in its node while a reader goes
+ * through it.  The kernel asks for a listing only when its own cache of
+ * it is gone (see op_init), so a listing is taken afresh whenever reading
+ * starts at offset 0, served by offset, and dropped at the end.
  */
 struct dirrec {
 	char		*name;
@@ -384,10 +366,8 @@ struct dirrec {
 };
 
 struct dirlist {
-	struct node	*node;
 	struct dirrec	*ents;
 	size_t		 n, cap;
-	int		 served;
 };
 
 static int
@@ -411,22 +391,15 @@ dirlist_add(struct dirlist *dl, const char *name, uint64_t ino,
 	return 0;
 }
 
-static void
-dirlist_clear(struct dirlist *dl)
-{
-	size_t i;
-
-	for (i = 0; i < dl->n; i++)
-		free(dl->ents[i].name);
-	dl->n = 0;
-}
-
 void
 dirlist_free(struct dirlist *dl)
 {
+	size_t i;
+
 	if (dl == NULL)
 		return;
-	dirlist_clear(dl);
+	for (i = 0; i < dl->n; i++)
+		free(dl->ents[i].name);
 	free(dl->ents);
 	free(dl);
 }
@@ -487,48 +460,47 @@ out:
 	return error;
 }
 
+/* Take the merged listing of n.  The caller holds n busy. */
 static int
-dirlist_read(struct fs *fs, struct dirlist *dl)
+dirlist_load(struct fs *fs, struct node *n, struct dirlist **out)
 {
 	struct nameset seen = { 0 }, hidden = { 0 };
-	struct node *n = dl->node, *parent;
+	struct dirlist *dl;
+	struct node *parent;
 	char **hold = NULL;
 	size_t nhold = 0, i;
-	int upper, error;
+	int upper, lower, error;
 
-	dirlist_clear(dl);
+	if ((dl = calloc(1, sizeof(*dl))) == NULL)
+		return ENOMEM;
 	pthread_mutex_lock(&n->lock);
-	upper = n->upper;
 	parent = n->parent;
 	pthread_mutex_unlock(&n->lock);
 	if ((error = dirlist_add(dl, ".", n->ino, DT_DIR)) ||
 	    (error = dirlist_add(dl, "..", parent ? parent->ino : n->ino,
 	    DT_DIR)))
-		return error;
+		goto out;
+	if ((upper = node_fd(fs, n, UP)) < 0 && upper != -ENOENT) {
+		error = -upper;
+		goto out;
+	}
+	if ((lower = node_fd(fs, n, LO)) < 0 && lower != -ENOENT) {
+		error = -lower;
+		goto out;
+	}
 	if (upper >= 0)
 		error = dirlist_layer(fs, dl, upper, 1, &seen, &hidden, &hold,
 		    &nhold);
-	if (error == 0 && n->lower >= 0)
-		error = dirlist_layer(fs, dl, n->lower, 0, &seen, &hidden,
+	if (error == 0 && lower >= 0)
+		error = dirlist_layer(fs, dl, lower, 0, &seen, &hidden,
 		    &hold, &nhold);
+out:
 	for (i = 0; i < nhold; i++)
 		free(hold[i]);
 	free(hold);
 	free(seen.slot);
 	free(hidden.slot);
-	return error;
-}
-
-int
-dirlist_load(struct fs *fs, struct node *n, struct dirlist **out)
-{
-	struct dirlist *dl;
-	int error;
-
-	if ((dl = calloc(1, sizeof(*dl))) == NULL)
-		return ENOMEM;
-	dl->node = n;
-	if ((error = dirlist_read(fs, dl))) {
+	if (error) {
 		dirlist_free(dl);
 		return error;
 	}
@@ -536,35 +508,38 @@ dirlist_load(struct fs *fs, struct node *n, struct dirlist **out)
 	return 0;
 }
 
-/* Reply to one readdir request from the snapshot. */
+/*
+ * Hand the entries of directory n from offset off to fn, in order, until
+ * fn returns non-zero (its buffer is full) or the listing ends.  Offsets
+ * are indexes into the listing; entry i is followed by offset i + 1.
+ * The caller holds n busy.
+ */
 int
-dirlist_fill(struct fs *fs, fuse_req_t req, struct dirlist *dl, size_t size,
-    off_t off)
+dir_read(struct fs *fs, struct node *n, off_t off,
+    int (*fn)(void *, const char *, uint64_t, unsigned char, off_t),
+    void *arg)
 {
-	struct stat st;
-	char *buf, *p;
-	size_t rem, len, i;
-	int error;
+	struct dirlist *dl;
+	size_t i;
+	int error = 0;
 
-	if (off == 0 && dl->served && (error = dirlist_read(fs, dl)))
-		return error;
-	dl->served = 1;
-	if ((buf = malloc(size)) == NULL)
-		return ENOMEM;
-	p = buf;
-	rem = size;
-	memset(&st, 0, sizeof(st));
-	for (i = off; i < dl->n; i++) {
-		st.st_ino = dl->ents[i].ino;
-		st.st_mode = (mode_t)dl->ents[i].type << 12;
-		len = fuse_add_direntry(req, p, rem, dl->ents[i].name, &st,
-		    i + 1);
-		if (len > rem)
-			break;
-		p += len;
-		rem -= len;
+	pthread_mutex_lock(&n->dl_lock);
+	if (off == 0 || n->dl == NULL) {
+		dirlist_free(n->dl);
+		n->dl = NULL;
+		if ((error = dirlist_load(fs, n, &dl)) != 0)
+			goto out;
+		n->dl = dl;
 	}
-	fuse_reply_buf(req, buf, size - rem);
-	free(buf);
-	return 0;
+	dl = n->dl;
+	for (i = off; i < dl->n; i++)
+		if (fn(arg, dl->ents[i].name, dl->ents[i].ino,
+		    dl->ents[i].type, i + 1))
+			goto out;
+	/* The reader has it all: nothing to keep. */
+	dirlist_free(n->dl);
+	n->dl = NULL;
+out:
+	pthread_mutex_unlock(&n->dl_lock);
+	return error;
 }

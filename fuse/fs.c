@@ -17,14 +17,18 @@
 #include "fs.h"
 #include "opfs.h"
 
-/* A node may hold two fds; let the table grow as far as the kernel lets. */
+/*
+ * Raise the fd limit as far as the kernel lets, and keep node fds to half
+ * of it: the rest is for open files, directory listings and copy-ups.
+ */
 static void
-raise_nofile(void)
+raise_nofile(struct fs *fs)
 {
 	struct rlimit rl;
 	FILE *fp;
 	long max = 0;
 
+	fs->maxfds = 64;
 	if ((fp = fopen("/proc/sys/fs/nr_open", "r")) != NULL) {
 		if (fscanf(fp, "%ld", &max) != 1)
 			max = 0;
@@ -33,13 +37,15 @@ raise_nofile(void)
 	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
 		return;
 	if (max > 0 && (rlim_t)max > rl.rlim_max) {
-		rl.rlim_cur = rl.rlim_max = max;
-		if (setrlimit(RLIMIT_NOFILE, &rl) == 0)
-			return;
+		struct rlimit want = { max, max };
+
+		setrlimit(RLIMIT_NOFILE, &want);	/* needs CAP_SYS_RESOURCE */
 		getrlimit(RLIMIT_NOFILE, &rl);
 	}
 	rl.rlim_cur = rl.rlim_max;
 	setrlimit(RLIMIT_NOFILE, &rl);
+	getrlimit(RLIMIT_NOFILE, &rl);
+	fs->maxfds = rl.rlim_cur / 2 > 64 ? rl.rlim_cur / 2 : 64;
 }
 
 /* Remove what a crashed instance left in the work directory. */
@@ -82,22 +88,30 @@ make_root(struct fs *fs)
 		return ENOMEM;
 	}
 	pthread_mutex_init(&n->lock, NULL);
+	pthread_mutex_init(&n->dl_lock, NULL);
 	n->ino = FUSE_ROOT_ID;
 	n->type = S_IFDIR;
 	n->nlookup = 1;
-	n->upper = fcntl(fs->upperfd, F_DUPFD_CLOEXEC, 0);
-	n->lower = fcntl(fs->lowerfd, F_DUPFD_CLOEXEC, 0);
-	if (n->upper == -1 || n->lower == -1) {
+	n->fd[UP] = fcntl(fs->upperfd, F_DUPFD_CLOEXEC, 0);
+	n->fd[LO] = fcntl(fs->lowerfd, F_DUPFD_CLOEXEC, 0);
+	if (n->fd[UP] == -1 || n->fd[LO] == -1) {
 		int error = errno;
 
-		if (n->upper >= 0)
-			close(n->upper);
+		if (n->fd[UP] >= 0)
+			close(n->fd[UP]);
 		free(n->lowerpath);
 		free(n);
 		return error;
 	}
+	n->has[UP] = n->has[LO] = 1;
+	n->key[UP].dev = ust.st_dev;
+	n->key[UP].ino = ust.st_ino;
+	n->key[LO].dev = lst.st_dev;
+	n->key[LO].ino = lst.st_ino;
+	n->pinned = 1;
 	fs->root = n;
 	n->refs = 1;
+	fdc_account(fs, n, 2);
 	node_insert(fs, n);
 	/* The root's number is fixed at 1 for both of its objects. */
 	if (node_alias(fs, n, &ust) != 0 || node_alias(fs, n, &lst) != 0)
@@ -135,7 +149,9 @@ opfs_new(const struct opfs_config *cfg, struct fuse_args *args)
 		error = errno;	/* reopen() and xattrs need it */
 		goto fail;
 	}
-	raise_nofile();
+	raise_nofile(fs);
+	if (cfg->maxfds > 0 && cfg->maxfds < fs->maxfds)
+		fs->maxfds = cfg->maxfds < 8 ? 8 : cfg->maxfds;
 	/* Modes come from the kernel with the caller's umask applied. */
 	umask(0);
 	if ((error = clean_work(fs)) != 0 || (error = make_root(fs)) != 0)

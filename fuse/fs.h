@@ -12,17 +12,28 @@
  * alias of the old number, and the map is never pruned, so a number stays
  * the same for as long as the mount lives and no two objects share one.
  *
- * A node lives while the kernel holds lookups on it (nlookup) or something
- * inside the filesystem holds a reference (refs: children naming it as
- * parent, handlers in flight).
+ * A node lives while the kernel holds lookups on it (nlookup), children
+ * name it as their parent (refs), or a handler is using it (busy).
+ *
+ * Descriptors.  The kernel may keep hundreds of thousands of inodes
+ * cached, far more than the process may hold fds, so a node's O_PATH fds
+ * are a cache: node_fd() opens them on demand, and when more than maxfds
+ * are open a CLOCK sweep closes those of nodes that no handler is using.
+ * A lower object is reopened by its path in the base (lowerpath, which
+ * never changes: the base is read-only), an upper one by name in its
+ * parent's upper directory; either way its (dev, ino) must match the key
+ * recorded when the node was made, or the answer is ESTALE.  An object
+ * that lost its last name while the kernel still knows it (unlinked but
+ * open, or an anonymous copy-up) is pinned: its fds are never closed.
  *
  * Locks.  fs->table_lock guards both hash tables and every node's nlookup
- * and refs.  node->lock guards the node's upper fd, parent and name: a
- * copy-up and a rename of the same node are serialised by it.  Lock order:
- * a node's lock before its ancestors' locks, any node lock before
- * table_lock.  Fields marked "immutable" are set before the node is
- * published.  Once upper is set it never changes, so it may be read
- * without the lock after a successful copy_up().
+ * and refs; busy and clock are atomics.  node->lock guards the node's
+ * parent, name, fds, keys and flags: a copy-up and a rename of the same
+ * node are serialised by it.  fs->lru_lock guards the CLOCK ring and the
+ * fd count.  Lock order: a node's lock before its ancestors' locks, node
+ * locks before table_lock, table_lock before lru_lock; the sweep holds
+ * lru_lock and only ever trylocks a node.  A handler may use an fd from
+ * node_fd() until it releases its busy reference with node_put().
  */
 #ifndef OVERPACK_FS_H
 #define OVERPACK_FS_H
@@ -34,21 +45,41 @@
 
 #include <fuse_lowlevel.h>
 
+enum { UP = 0, LO = 1 };		/* layer index */
+
+struct dirlist;
+
+struct objkey {
+	dev_t		 dev;
+	ino_t		 ino;
+};
+
 struct node {
 	uint64_t	 ino;		/* nodeid and st_ino; immutable */
 	mode_t		 type;		/* S_IFMT of the object; immutable */
 	uint64_t	 nlookup;	/* kernel lookups; table_lock */
-	uint64_t	 refs;		/* internal references; table_lock */
+	uint64_t	 refs;		/* children naming it; table_lock */
+	unsigned	 busy;		/* handlers using it; atomic */
 	struct node	*hnext;		/* chain in fs->nodes; table_lock */
 
 	pthread_mutex_t	 lock;
 	struct node	*parent;	/* lock; holds a ref; NULL for root */
 	char		*name;		/* lock; owned */
-	int		 upper;		/* lock; O_PATH fd or -1; set once */
-	int		 lower;		/* O_PATH fd or -1; immutable */
-	char		*lowerpath;	/* dirs with a lower: its path from
-					   the base root ("" for the root);
-					   immutable; owned */
+	int		 fd[2];		/* lock; cached O_PATH fds or -1 */
+	struct objkey	 key[2];	/* lock; identity of each object */
+	unsigned char	 has[2];	/* lock; has[UP] is set once */
+	unsigned char	 pinned;	/* lock; no name to reopen it by */
+	unsigned	 moves;		/* lock; bumped by every rename */
+	char		*lowerpath;	/* the lower object's path from the
+					   base root ("" for the root), or
+					   NULL; immutable; owned */
+
+	pthread_mutex_t	 dl_lock;	/* before lock; guards dl */
+	struct dirlist	*dl;		/* listing being read, or NULL */
+
+	unsigned char	 clock;		/* used since the last sweep; atomic */
+	struct node	*ring_prev;	/* lru_lock; in fs's ring while any */
+	struct node	*ring_next;	/*   fd is open */
 };
 
 /* The inode map: (dev, ino) of a backing object -> node number. */
@@ -67,6 +98,7 @@ struct fs {
 	char		*upperdir;	/* for messages; owned */
 	int		 debug;
 	double		 timeout;	/* entry and attr cache, seconds */
+	int		 no_opendir;	/* the kernel can skip OPENDIR */
 	struct fuse_session *se;
 	struct node	*root;
 
@@ -77,6 +109,11 @@ struct fs {
 	size_t		 nimap, imap_size;
 	uint64_t	 next_num;	/* table_lock */
 	uint64_t	 tmpseq;	/* work-dir names; table_lock */
+
+	pthread_mutex_t	 lru_lock;
+	struct node	*hand;		/* CLOCK hand; lru_lock */
+	size_t		 nfds;		/* node fds open; lru_lock */
+	size_t		 maxfds;	/* sweep above this; immutable */
 };
 
 /* What lookup found at parent/name before a node is made for it. */
@@ -85,46 +122,65 @@ struct entry {
 	int		 lower;
 	struct stat	 st;		/* of the object shown */
 	struct stat	 lst;		/* of the lower object, if lower >= 0 */
-	char		*lowerpath;	/* dirs with a lower; owned */
+	char		*lowerpath;	/* if lower >= 0; owned */
 	int		 whiteout;	/* upper has a whiteout at name */
 };
 
 /* node.c */
+#define MAKE_LOOKUP	0	/* node_make counts a kernel lookup */
+#define MAKE_BUSY	1	/* node_make takes a busy reference */
 int		 node_table_init(struct fs *);
 void		 node_table_free(struct fs *);
 void		 node_insert(struct fs *, struct node *);
-struct node	*node_get(struct fs *, fuse_ino_t);	/* +1 ref, or NULL */
+struct node	*node_get(struct fs *, fuse_ino_t);	/* busy, or NULL */
+void		 node_hold(struct fs *, struct node *);	/* busy */
 void		 node_put(struct fs *, struct node *);
 void		 node_forget(struct fs *, struct node *, uint64_t);
 int		 node_make(struct fs *, struct node *, const char *,
-		    struct entry *, struct node **);
+		    struct entry *, int, struct node **);
 int		 node_alias(struct fs *, struct node *, const struct stat *);
 uint64_t	 node_number(struct fs *, dev_t, ino_t);
-int		 node_active(struct node *);	/* upper if any, else lower */
+struct node	*node_find_live(struct fs *, const struct stat *);
+/* fdcache.c */
+void		 fdc_account(struct fs *, struct node *, int);
+int		 fdc_open_lower(struct fs *, const char *);
+int		 node_fd(struct fs *, struct node *, int);
+int		 node_has(struct node *, int);
+int		 node_layer(struct node *);	/* UP if it has one, else LO */
+void		 node_set_upper(struct fs *, struct node *, int,
+		    const struct stat *);
+void		 node_pin(struct fs *, struct node *);
 int		 node_stat(struct fs *, struct node *, struct stat *);
 char		*node_name(struct fs *, struct node *, struct node **);
+void		 node_moved(struct fs *, struct node *, struct node *, char *);
 
 /* dir.c */
 int		 entry_find(struct fs *, struct node *, const char *,
 		    struct entry *);
 void		 entry_free(struct entry *);
-int		 lower_has(struct node *, const char *);
+int		 lower_has(struct fs *, struct node *, const char *);
 int		 dir_is_empty(struct fs *, int upper, int lower);
 int		 dir_purge(struct fs *, int dirfd, const char *name);
 int		 work_name(struct fs *, char *, size_t);
-struct dirlist;
-int		 dirlist_load(struct fs *, struct node *, struct dirlist **);
 void		 dirlist_free(struct dirlist *);
-/* Replies to req on success; returns an errno without replying. */
-int		 dirlist_fill(struct fs *, fuse_req_t, struct dirlist *,
-		    size_t, off_t);
+int		 dir_read(struct fs *, struct node *, off_t,
+		    int (*)(void *, const char *, uint64_t, unsigned char,
+		    off_t), void *);
 
 /* copyup.c */
 #define COPYUP_NODATA	0x1	/* the caller truncates to zero anyway */
 int		 copy_up(struct fs *, struct node *, int flags);
 int		 reopen(struct fs *, int fd, int flags);
-int		 xattr_path(struct fs *, struct node *, int fd, char *, size_t,
-		    int *follow);
+/* A path by which the xattrs of a node's object can be reached. */
+struct xpath {
+	char		 path[64 + 256];
+	int		 follow;	/* getxattr, else lgetxattr */
+	int		 closefd;	/* to close after use, or -1 */
+	struct node	*hold;		/* to node_put after use, or NULL */
+};
+int		 xpath_get(struct fs *, struct node *, int layer,
+		    struct xpath *);
+void		 xpath_put(struct fs *, struct xpath *);
 
 /* ops.c */
 extern const struct fuse_lowlevel_ops opfs_ops;

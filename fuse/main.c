@@ -28,6 +28,7 @@ struct options {
 	char	*upperdir;
 	char	*workdir;
 	char	*timeout;
+	char	*maxfds;
 };
 
 #define OPT(t, p) { t, offsetof(struct options, p), 1 }
@@ -36,6 +37,7 @@ static const struct fuse_opt option_spec[] = {
 	OPT("upperdir=%s", upperdir),
 	OPT("workdir=%s", workdir),
 	OPT("timeout=%s", timeout),
+	OPT("maxfds=%s", maxfds),
 	FUSE_OPT_END
 };
 
@@ -43,7 +45,7 @@ static void
 usage(FILE *fp)
 {
 	fprintf(fp, "usage: overpackfs [-f] [-d] -o lowerdir=DIR,upperdir=DIR,"
-	    "workdir=DIR[,timeout=SEC] MOUNTPOINT\n");
+	    "workdir=DIR[,timeout=SEC][,maxfds=N] MOUNTPOINT\n");
 }
 
 /* A read-only, private, detached copy of the mount tree at path. */
@@ -168,6 +170,20 @@ main(int argc, char *argv[])
 			goto out;
 		}
 	}
+	if (opts.maxfds != NULL) {
+		char *end;
+		unsigned long v;
+
+		errno = 0;
+		v = strtoul(opts.maxfds, &end, 10);
+		if (*end != '\0' || errno != 0 || v < 8 || v > 1000000) {
+			fprintf(stderr, "overpackfs: bad maxfds '%s' (8 to "
+			    "1000000)\n", opts.maxfds);
+			status = 2;
+			goto out;
+		}
+		cfg.maxfds = v;
+	}
 	if ((fs = opfs_new(&cfg, &args)) == NULL) {
 		fprintf(stderr, "overpackfs: cannot start on upperdir '%s': "
 		    "%s\n", opts.upperdir, strerror(errno));
@@ -199,6 +215,7 @@ out:
 	free(opts.upperdir);
 	free(opts.workdir);
 	free(opts.timeout);
+	free(opts.maxfds);
 	fuse_opt_free_args(&args);
 	return status;
 }

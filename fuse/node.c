@@ -1,5 +1,6 @@
 /*
- * node.c - the node table and the inode map.
+ * node.c - the node table and the inode map: how nodes are made, found,
+ * referenced, moved and freed.  Their fds are fdcache.c's business.
  *
  * Two hash tables under fs->table_lock: live nodes by number, and the
  * inode map from a backing object's (dev, ino) to its number.  The map only
@@ -38,6 +39,7 @@ int
 node_table_init(struct fs *fs)
 {
 	pthread_mutex_init(&fs->table_lock, NULL);
+	pthread_mutex_init(&fs->lru_lock, NULL);
 	fs->nodes_size = 1024;
 	fs->imap_size = 1024;
 	fs->nodes = calloc(fs->nodes_size, sizeof(*fs->nodes));
@@ -48,15 +50,24 @@ node_table_init(struct fs *fs)
 	return 0;
 }
 
+/* Called with table_lock held, or at teardown. */
 static void
-node_free(struct node *n)
+node_free(struct fs *fs, struct node *n)
 {
-	if (n->upper >= 0)
-		close(n->upper);
-	if (n->lower >= 0)
-		close(n->lower);
+	int l, closed = 0;
+
+	for (l = UP; l <= LO; l++)
+		if (n->fd[l] >= 0) {
+			close(n->fd[l]);
+			n->fd[l] = -1;
+			closed++;
+		}
+	if (closed)
+		fdc_account(fs, n, -closed);
 	free(n->name);
 	free(n->lowerpath);
+	dirlist_free(n->dl);
+	pthread_mutex_destroy(&n->dl_lock);
 	pthread_mutex_destroy(&n->lock);
 	free(n);
 }
@@ -71,7 +82,7 @@ node_table_free(struct fs *fs)
 	for (i = 0; fs->nodes && i < fs->nodes_size; i++)
 		for (n = fs->nodes[i]; n; n = nn) {
 			nn = n->hnext;
-			node_free(n);
+			node_free(fs, n);
 		}
 	for (i = 0; fs->imap && i < fs->imap_size; i++)
 		for (e = fs->imap[i]; e; e = en) {
@@ -81,6 +92,7 @@ node_table_free(struct fs *fs)
 	free(fs->nodes);
 	free(fs->imap);
 	pthread_mutex_destroy(&fs->table_lock);
+	pthread_mutex_destroy(&fs->lru_lock);
 }
 
 /* Grow a chained table to twice its size.  Called with table_lock held;
@@ -216,24 +228,38 @@ node_get(struct fs *fs, fuse_ino_t ino)
 		ino = FUSE_ROOT_NUM;
 	pthread_mutex_lock(&fs->table_lock);
 	if ((n = nodes_find(fs, ino)) != NULL)
-		n->refs++;
+		__atomic_add_fetch(&n->busy, 1, __ATOMIC_ACQ_REL);
 	pthread_mutex_unlock(&fs->table_lock);
 	return n;
 }
 
+/* Another busy reference on a node the caller already holds. */
+void
+node_hold(struct fs *fs, struct node *n)
+{
+	__atomic_add_fetch(&n->busy, 1, __ATOMIC_ACQ_REL);
+}
+
+static int
+node_unused(struct fs *fs, struct node *n)
+{
+	return n->nlookup == 0 && n->refs == 0 && n != fs->root &&
+	    __atomic_load_n(&n->busy, __ATOMIC_ACQUIRE) == 0;
+}
+
 /*
- * Drop references; free every node that nobody holds any more, walking up
- * the parents whose last child went.  Called with table_lock held.
+ * Free every node that nobody holds any more, walking up the parents whose
+ * last child went.  Called with table_lock held.
  */
 static void
 release_locked(struct fs *fs, struct node *n)
 {
 	struct node *parent;
 
-	while (n != NULL && n->nlookup == 0 && n->refs == 0 && n != fs->root) {
+	while (n != NULL && node_unused(fs, n)) {
 		nodes_del(fs, n);
 		parent = n->parent;
-		node_free(n);
+		node_free(fs, n);
 		if ((n = parent) != NULL)
 			n->refs--;
 	}
@@ -245,7 +271,7 @@ node_put(struct fs *fs, struct node *n)
 	if (n == NULL)
 		return;
 	pthread_mutex_lock(&fs->table_lock);
-	n->refs--;
+	__atomic_sub_fetch(&n->busy, 1, __ATOMIC_ACQ_REL);
 	release_locked(fs, n);
 	pthread_mutex_unlock(&fs->table_lock);
 }
@@ -259,14 +285,55 @@ node_forget(struct fs *fs, struct node *n, uint64_t nlookup)
 	pthread_mutex_unlock(&fs->table_lock);
 }
 
+/* The live node of the object st describes, busy, or NULL. */
+struct node *
+node_find_live(struct fs *fs, const struct stat *st)
+{
+	struct imap_ent *ie;
+	struct node *n = NULL;
+
+	pthread_mutex_lock(&fs->table_lock);
+	if ((ie = imap_find(fs, st->st_dev, st->st_ino)) != NULL &&
+	    (n = nodes_find(fs, ie->num)) != NULL)
+		__atomic_add_fetch(&n->busy, 1, __ATOMIC_ACQ_REL);
+	pthread_mutex_unlock(&fs->table_lock);
+	return n;
+}
+
+/* Take e's fds into n where n has none cached; close the rest. */
+static void
+adopt_fds(struct fs *fs, struct node *n, struct entry *e)
+{
+	int *efd[2] = { &e->upper, &e->lower }, l, added = 0;
+	const struct stat *est[2] = { &e->st, &e->lst };
+
+	pthread_mutex_lock(&n->lock);
+	for (l = UP; l <= LO; l++) {
+		if (*efd[l] < 0)
+			continue;
+		if (n->fd[l] < 0 && n->has[l] &&
+		    n->key[l].dev == est[l]->st_dev &&
+		    n->key[l].ino == est[l]->st_ino) {
+			n->fd[l] = *efd[l];
+			added++;
+		} else
+			close(*efd[l]);
+		*efd[l] = -1;
+	}
+	if (added)
+		fdc_account(fs, n, added);
+	pthread_mutex_unlock(&n->lock);
+}
+
 /*
  * Give the object found at parent/name its node, counting one kernel
- * lookup: the live node with its number if there is one, else a new node
- * that takes over e's fds.  e's fds are closed or taken either way.
+ * lookup (MAKE_LOOKUP) or taking a busy reference (MAKE_BUSY): the live
+ * node with its number if there is one, else a new node.  e's fds and
+ * lowerpath are taken or released either way.
  */
 int
 node_make(struct fs *fs, struct node *parent, const char *name,
-    struct entry *e, struct node **out)
+    struct entry *e, int how, struct node **out)
 {
 	struct imap_ent *ie;
 	struct node *n;
@@ -278,8 +345,12 @@ node_make(struct fs *fs, struct node *parent, const char *name,
 	ie = imap_find(fs, key->st_dev, key->st_ino);
 	if (ie != NULL && (n = nodes_find(fs, ie->num)) != NULL &&
 	    (n->type & S_IFMT) == (e->st.st_mode & S_IFMT)) {
-		n->nlookup++;
+		if (how == MAKE_LOOKUP)
+			n->nlookup++;
+		else
+			__atomic_add_fetch(&n->busy, 1, __ATOMIC_ACQ_REL);
 		pthread_mutex_unlock(&fs->table_lock);
+		adopt_fds(fs, n, e);
 		entry_free(e);
 		*out = n;
 		return 0;
@@ -301,17 +372,33 @@ node_make(struct fs *fs, struct node *parent, const char *name,
 	} else
 		n->ino = ie->num;
 	pthread_mutex_init(&n->lock, NULL);
+	pthread_mutex_init(&n->dl_lock, NULL);
 	n->type = e->st.st_mode & S_IFMT;
-	n->nlookup = 1;
+	if (how == MAKE_LOOKUP)
+		n->nlookup = 1;
+	else
+		n->busy = 1;
 	n->parent = parent;
 	parent->refs++;
-	n->upper = e->upper;
-	n->lower = e->lower;
+	n->fd[UP] = e->upper;
+	n->fd[LO] = e->lower;
+	n->has[UP] = e->upper >= 0;
+	n->has[LO] = e->lower >= 0;
+	if (n->has[UP]) {
+		n->key[UP].dev = e->st.st_dev;
+		n->key[UP].ino = e->st.st_ino;
+	}
+	if (n->has[LO]) {
+		n->key[LO].dev = e->lst.st_dev;
+		n->key[LO].ino = e->lst.st_ino;
+	}
 	n->lowerpath = e->lowerpath;
 	e->upper = e->lower = -1;
 	e->lowerpath = NULL;
 	nodes_add(fs, n);
 	pthread_mutex_unlock(&fs->table_lock);
+	/* Nobody can reach n's fds before this returns. */
+	fdc_account(fs, n, n->has[UP] + n->has[LO]);
 	*out = n;
 	return 0;
 fail:
@@ -332,60 +419,6 @@ node_alias(struct fs *fs, struct node *n, const struct stat *ust)
 	return error;
 }
 
-int
-node_active(struct node *n)
-{
-	int fd;
-
-	pthread_mutex_lock(&n->lock);
-	fd = n->upper >= 0 ? n->upper : n->lower;
-	pthread_mutex_unlock(&n->lock);
-	return fd;
-}
-
-/*
- * The attributes the kernel sees: the active object's, under the node's
- * number.  A directory that merges two layers reports one link, as kernel
- * overlayfs does, since its true count is not known without a full read.
- */
-int
-node_stat(struct fs *fs, struct node *n, struct stat *st)
-{
-	int fd, merged;
-
-	pthread_mutex_lock(&n->lock);
-	fd = n->upper >= 0 ? n->upper : n->lower;
-	merged = n->upper >= 0 && n->lower >= 0;
-	pthread_mutex_unlock(&n->lock);
-	if (fstatat(fd, "", st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) == -1)
-		return errno;
-	st->st_ino = n->ino;
-	if (merged && S_ISDIR(st->st_mode))
-		st->st_nlink = 1;
-	return 0;
-}
-
-/*
- * A copy of n's current name and a reference to its parent (release with
- * node_put), or NULL for the root or when memory runs out.
- */
-char *
-node_name(struct fs *fs, struct node *n, struct node **parent)
-{
-	char *name = NULL;
-
-	*parent = NULL;
-	pthread_mutex_lock(&n->lock);
-	if (n->parent != NULL && (name = strdup(n->name)) != NULL) {
-		*parent = n->parent;
-		pthread_mutex_lock(&fs->table_lock);
-		(*parent)->refs++;
-		pthread_mutex_unlock(&fs->table_lock);
-	}
-	pthread_mutex_unlock(&n->lock);
-	return name;
-}
-
 /* The number of the object (dev, ino), assigning one on first sight. */
 uint64_t
 node_number(struct fs *fs, dev_t dev, ino_t ino)
@@ -403,4 +436,42 @@ node_number(struct fs *fs, dev_t dev, ino_t ino)
 	}
 	pthread_mutex_unlock(&fs->table_lock);
 	return num;
+}
+
+/*
+ * A copy of n's current name and a busy reference to its parent (release
+ * with node_put), or NULL for the root or when memory runs out.
+ */
+char *
+node_name(struct fs *fs, struct node *n, struct node **parent)
+{
+	char *name = NULL;
+
+	*parent = NULL;
+	pthread_mutex_lock(&n->lock);
+	if (n->parent != NULL && (name = strdup(n->name)) != NULL) {
+		*parent = n->parent;
+		node_hold(fs, *parent);
+	}
+	pthread_mutex_unlock(&n->lock);
+	return name;
+}
+
+/* A rename put n at np/name (name is taken over).  Called with n->lock. */
+void
+node_moved(struct fs *fs, struct node *n, struct node *np, char *name)
+{
+	struct node *old = n->parent;
+
+	free(n->name);
+	n->name = name;
+	n->moves++;
+	if (old != np) {
+		pthread_mutex_lock(&fs->table_lock);
+		np->refs++;
+		old->refs--;
+		n->parent = np;
+		release_locked(fs, old);
+		pthread_mutex_unlock(&fs->table_lock);
+	}
 }

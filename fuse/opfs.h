@@ -24,14 +24,20 @@ struct opfs_config {
 	int		 debug;		/* log every request to stderr */
 	double		 timeout;	/* kernel cache of entries and
 					   attributes, seconds; 0: default */
+	unsigned	 maxfds;	/* node fds kept open; 0: half the
+					   fd limit */
 };
 
 /*
  * opfs_new adds the mount options the filesystem depends on
- * (default_permissions, allow_other, suid, dev) to args, clears what a
- * crashed instance left in the work directory, and sets the process umask
- * to 0 (modes arrive from the kernel already masked): a caller that forks
- * other programs afterwards restores the umask in them.
+ * (default_permissions, allow_other, suid, dev) to args and clears what a
+ * crashed instance left in the work directory.  It changes two things for
+ * the whole process, which a caller that forks other programs afterwards
+ * restores in them: the umask becomes 0 (modes arrive from the kernel
+ * already masked), and RLIMIT_NOFILE is raised as far as it will go.
+ *
+ * opfs_exit alone does not wake threads blocked reading /dev/fuse:
+ * unmount (or detach the mount point) to make opfs_loop return.
  */
 struct opfs	*opfs_new(const struct opfs_config *, struct fuse_args *);
 int		 opfs_mount(struct opfs *, const char *mountpoint);

@@ -26,6 +26,74 @@
 
 #define FS(req)	((struct fs *)fuse_req_userdata(req))
 
+/*
+ * An open file.  A handle opened on a lower file moves to the upper copy
+ * at its first read after a copy-up, so that it sees what was written
+ * since; the lower fd stays open until release, for reads in flight.
+ */
+struct handle {
+	pthread_mutex_t	 lock;
+	struct node	*node;		/* the kernel keeps it alive */
+	int		 fd;		/* lock while lower is set */
+	int		 oldfd;		/* the lower fd after a move, or -1 */
+	int		 flags;		/* open(2) flags */
+	unsigned char	 lower;		/* lock; fd is on the lower file */
+};
+
+#define HANDLE(fi)	((struct handle *)(uintptr_t)(fi)->fh)
+
+static struct handle *
+handle_new(struct node *n, int fd, int flags, int lower)
+{
+	struct handle *h;
+
+	if ((h = calloc(1, sizeof(*h))) == NULL)
+		return NULL;
+	pthread_mutex_init(&h->lock, NULL);
+	h->node = n;
+	h->fd = fd;
+	h->oldfd = -1;
+	h->flags = flags;
+	h->lower = lower;
+	return h;
+}
+
+static void
+handle_free(struct handle *h)
+{
+	close(h->fd);
+	if (h->oldfd >= 0)
+		close(h->oldfd);
+	pthread_mutex_destroy(&h->lock);
+	free(h);
+}
+
+/* The fd to read through: the upper copy's, once there is one. */
+static int
+handle_read_fd(struct fs *fs, struct handle *h)
+{
+	int fd, ufd;
+
+	if (!__atomic_load_n(&h->lower, __ATOMIC_ACQUIRE) ||
+	    !__atomic_load_n(&h->node->has[UP], __ATOMIC_ACQUIRE))
+		return h->fd;
+	pthread_mutex_lock(&h->lock);
+	if (h->lower) {
+		node_hold(fs, h->node);
+		if ((ufd = node_fd(fs, h->node, UP)) >= 0 &&
+		    (fd = reopen(fs, ufd, h->flags & ~(O_TRUNC | O_CREAT |
+		    O_EXCL))) >= 0) {
+			h->oldfd = h->fd;
+			h->fd = fd;
+			__atomic_store_n(&h->lower, 0, __ATOMIC_RELEASE);
+		}
+		node_put(fs, h->node);
+	}
+	fd = h->fd;
+	pthread_mutex_unlock(&h->lock);
+	return fd;
+}
+
 static void
 fill_entry(struct fs *fs, struct fuse_entry_param *ep, struct node *n,
     const struct stat *st)
@@ -58,6 +126,9 @@ reply_entry(fuse_req_t req, struct fs *fs, struct node *n)
 static void
 op_init(void *data, struct fuse_conn_info *conn)
 {
+	struct fs *fs = data;
+
+	fs->no_opendir = (conn->capable & FUSE_CAP_NO_OPENDIR_SUPPORT) != 0;
 	if (conn->capable & FUSE_CAP_ATOMIC_O_TRUNC)
 		conn->want |= FUSE_CAP_ATOMIC_O_TRUNC;
 	if (conn->capable & FUSE_CAP_CACHE_SYMLINKS)
@@ -69,31 +140,57 @@ op_init(void *data, struct fuse_conn_info *conn)
 	conn->want &= ~FUSE_CAP_EXPORT_SUPPORT;
 }
 
+/*
+ * Look up parent/name for the kernel: fill ep (ino 0 for a negative entry,
+ * cached like a positive one) and count the lookup.  The attributes come
+ * from the stat entry_find took.
+ */
+static int
+do_lookup(struct fs *fs, struct node *p, const char *name,
+    struct fuse_entry_param *ep, struct node **np)
+{
+	struct entry e;
+	struct stat st;
+	struct node *n;
+	int error, merged;
+
+	*np = NULL;
+	error = entry_find(fs, p, name, &e);
+	if (error == ENOENT) {
+		memset(ep, 0, sizeof(*ep));
+		ep->entry_timeout = fs->timeout;
+		return 0;
+	}
+	if (error != 0)
+		return error;
+	st = e.st;
+	merged = e.upper >= 0 && e.lower >= 0;
+	if ((error = node_make(fs, p, name, &e, MAKE_LOOKUP, &n)) != 0)
+		return error;
+	st.st_ino = n->ino;
+	if (merged && S_ISDIR(st.st_mode))
+		st.st_nlink = 1;
+	fill_entry(fs, ep, n, &st);
+	*np = n;
+	return 0;
+}
+
 static void
 op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
 	struct fs *fs = FS(req);
 	struct fuse_entry_param ep;
 	struct node *p, *n;
-	struct entry e;
 	int error;
 
 	if ((p = node_get(fs, parent)) == NULL) {
 		fuse_reply_err(req, ESTALE);
 		return;
 	}
-	error = entry_find(fs, p, name, &e);
-	if (error == ENOENT) {
-		/* A negative entry, cached like a positive one. */
-		memset(&ep, 0, sizeof(ep));
-		ep.entry_timeout = fs->timeout;
-		fuse_reply_entry(req, &ep);
-	} else if (error != 0)
+	if ((error = do_lookup(fs, p, name, &ep, &n)) != 0)
 		fuse_reply_err(req, error);
-	else if ((error = node_make(fs, p, name, &e, &n)) != 0)
-		fuse_reply_err(req, error);
-	else
-		reply_entry(req, fs, n);
+	else if (fuse_reply_entry(req, &ep) != 0 && n != NULL)
+		node_forget(fs, n, 1);	/* the kernel never got it */
 	node_put(fs, p);
 }
 
@@ -144,25 +241,25 @@ op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	node_put(fs, n);
 }
 
+/* The changes of setattr on the upper object fd (also reachable as xp). */
 static int
-do_setattr(struct fs *fs, struct node *n, struct stat *attr, int to_set,
-    struct fuse_file_info *fi)
+do_setattr_upper(struct fs *fs, int fd, struct xpath *xp, struct stat *attr,
+    int to_set, struct fuse_file_info *fi)
 {
 	struct timespec ts[2];
-	char path[64 + NAME_MAX];
-	int error, follow, fd, tfd;
+	int error, tfd;
 
-	error = copy_up(fs, n, (to_set & FUSE_SET_ATTR_SIZE) &&
-	    attr->st_size == 0 && fi == NULL ? COPYUP_NODATA : 0);
-	if (error)
-		return error;
-	fd = n->upper;
-	if ((error = xattr_path(fs, n, fd, path, sizeof(path), &follow)))
-		return error;
+	(void)fs;
+
+	/*
+	 * The handle may be on the lower file: only its own upper fd is
+	 * used, and only to truncate; the rest goes through the upper path.
+	 */
+	if (fi != NULL && HANDLE(fi)->lower)
+		fi = NULL;
 	if (to_set & FUSE_SET_ATTR_MODE) {
-		if (fi != NULL ? fchmod(fi->fh, attr->st_mode) == -1 :
-		    fchmodat(AT_FDCWD, path, attr->st_mode,
-		    follow ? 0 : AT_SYMLINK_NOFOLLOW) == -1)
+		if (fchmodat(AT_FDCWD, xp->path, attr->st_mode,
+		    xp->follow ? 0 : AT_SYMLINK_NOFOLLOW) == -1)
 			return errno;
 	}
 	if (to_set & (FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID)) {
@@ -174,7 +271,7 @@ do_setattr(struct fs *fs, struct node *n, struct stat *attr, int to_set,
 	}
 	if (to_set & FUSE_SET_ATTR_SIZE) {
 		if (fi != NULL)
-			tfd = fi->fh;
+			tfd = HANDLE(fi)->fd;
 		else if ((tfd = reopen(fs, fd, O_WRONLY)) < 0)
 			return -tfd;
 		error = ftruncate(tfd, attr->st_size) == -1 ? errno : 0;
@@ -193,12 +290,31 @@ do_setattr(struct fs *fs, struct node *n, struct stat *attr, int to_set,
 			ts[1].tv_nsec = UTIME_NOW;
 		else if (to_set & FUSE_SET_ATTR_MTIME)
 			ts[1] = attr->st_mtim;
-		if (fi != NULL ? futimens(fi->fh, ts) == -1 :
-		    utimensat(AT_FDCWD, path, ts,
-		    follow ? 0 : AT_SYMLINK_NOFOLLOW) == -1)
+		if (utimensat(AT_FDCWD, xp->path, ts,
+		    xp->follow ? 0 : AT_SYMLINK_NOFOLLOW) == -1)
 			return errno;
 	}
 	return 0;
+}
+
+static int
+do_setattr(struct fs *fs, struct node *n, struct stat *attr, int to_set,
+    struct fuse_file_info *fi)
+{
+	struct xpath xp;
+	int error, fd;
+
+	error = copy_up(fs, n, (to_set & FUSE_SET_ATTR_SIZE) &&
+	    attr->st_size == 0 && fi == NULL ? COPYUP_NODATA : 0);
+	if (error)
+		return error;
+	if ((fd = node_fd(fs, n, UP)) < 0)
+		return -fd;
+	if ((error = xpath_get(fs, n, UP, &xp)) != 0)
+		return error;
+	error = do_setattr_upper(fs, fd, &xp, attr, to_set, fi);
+	xpath_put(fs, &xp);
+	return error;
 }
 
 static void
@@ -229,12 +345,16 @@ op_readlink(fuse_req_t req, fuse_ino_t ino)
 	char buf[PATH_MAX + 1];
 	struct node *n;
 	ssize_t len;
+	int fd;
 
 	if ((n = node_get(fs, ino)) == NULL) {
 		fuse_reply_err(req, ESTALE);
 		return;
 	}
-	len = readlinkat(node_active(n), "", buf, sizeof(buf));
+	if ((fd = node_fd(fs, n, node_layer(n))) < 0)
+		len = -1, errno = -fd;
+	else
+		len = readlinkat(fd, "", buf, sizeof(buf));
 	if (len == -1)
 		fuse_reply_err(req, errno);
 	else if (len == sizeof(buf))
@@ -326,14 +446,15 @@ do_create(fuse_req_t req, struct fs *fs, struct node *p, const char *name,
 		return ENAMETOOLONG;
 	if ((error = copy_up(fs, p, 0)) != 0)
 		return error;
-	pu = p->upper;
+	if ((pu = node_fd(fs, p, UP)) < 0)
+		return -pu;
 	if (fstatat(pu, name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
 		if (!layer_is_whiteout(&st))
 			return EEXIST;
 		whiteout = 1;
 	} else if (errno != ENOENT)
 		return errno;
-	else if (lower_has(p, name))
+	else if (lower_has(fs, p, name))
 		return EEXIST;
 	if (fstatat(pu, "", &pst, AT_EMPTY_PATH) == -1)
 		return errno;
@@ -372,7 +493,7 @@ do_create(fuse_req_t req, struct fs *fs, struct node *p, const char *name,
 		entry_free(&e);
 		return error;
 	}
-	return node_make(fs, p, name, &e, out);
+	return node_make(fs, p, name, &e, MAKE_LOOKUP, out);
 }
 
 static void
@@ -401,11 +522,20 @@ create_common(fuse_req_t req, fuse_ino_t parent, const char *name,
 		node_forget(fs, n, 1);
 		fuse_reply_err(req, error);
 	} else {
+		struct handle *h;
+
 		fill_entry(fs, &ep, n, &st);
-		o->fi->fh = o->fd;
-		if (fuse_reply_create(req, &ep, o->fi) != 0) {
+		if ((h = handle_new(n, o->fd, o->fi->flags, 0)) == NULL) {
 			close(o->fd);
 			node_forget(fs, n, 1);
+			fuse_reply_err(req, ENOMEM);
+		} else {
+			o->fi->fh = (uintptr_t)h;
+			o->fi->keep_cache = 1;
+			if (fuse_reply_create(req, &ep, o->fi) != 0) {
+				handle_free(h);
+				node_forget(fs, n, 1);
+			}
 		}
 	}
 	node_put(fs, p);
@@ -489,7 +619,8 @@ static int
 do_remove(struct fs *fs, struct node *p, const char *name, int isdir)
 {
 	struct entry e;
-	int error, low;
+	struct node *victim;
+	int error, low, pu;
 
 	if ((error = entry_find(fs, p, name, &e)) != 0)
 		return error;
@@ -501,11 +632,18 @@ do_remove(struct fs *fs, struct node *p, const char *name, int isdir)
 		error = dir_is_empty(fs, e.upper, e.lower);
 	if (error == 0)
 		error = copy_up(fs, p, 0);
+	if (error == 0 && (pu = node_fd(fs, p, UP)) < 0)
+		error = -pu;
 	if (error == 0) {
-		low = lower_has(p, name);
-		if (e.upper >= 0)
-			error = upper_remove(fs, p->upper, name, isdir, low);
-		else if (layer_mkwhiteout(p->upper, name) == -1)
+		low = lower_has(fs, p, name);
+		if (e.upper >= 0) {
+			/* The kernel may still use it: keep it reachable. */
+			if ((victim = node_find_live(fs, &e.st)) != NULL) {
+				node_pin(fs, victim);
+				node_put(fs, victim);
+			}
+			error = upper_remove(fs, pu, name, isdir, low);
+		} else if (layer_mkwhiteout(pu, name) == -1)
 			error = errno;
 	}
 	entry_free(&e);
@@ -545,39 +683,24 @@ op_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
  * lower directory of that name exists, make n opaque so it stays hidden.
  */
 static int
-fix_moved_dir(struct node *n, struct node *np, const char *name)
+fix_moved_dir(struct node *n, int npu, const char *name, int lowhas)
 {
 	if (!S_ISDIR(n->type))
 		return 0;
-	if (n->lower >= 0 && n->lowerpath != NULL)
-		return layer_set_redirect(np->upper, name, n->lowerpath) == -1 ?
+	if (n->has[LO] && n->lowerpath != NULL)
+		return layer_set_redirect(npu, name, n->lowerpath) == -1 ?
 		    errno : 0;
-	if (lower_has(np, name))
-		return layer_set_opaque(np->upper, name) == -1 ? errno : 0;
+	if (lowhas)
+		return layer_set_opaque(npu, name) == -1 ? errno : 0;
 	return 0;
-}
-
-/* Point n at its new place; called with n->lock held. */
-static void
-move_node(struct fs *fs, struct node *n, struct node *np, char *name)
-{
-	struct node *old = n->parent;
-
-	free(n->name);
-	n->name = name;
-	if (old != np) {
-		pthread_mutex_lock(&fs->table_lock);
-		np->refs++;
-		pthread_mutex_unlock(&fs->table_lock);
-		n->parent = np;
-		node_put(fs, old);
-	}
 }
 
 struct rename_args {
 	struct node	*op, *np;	/* old and new parent */
 	const char	*name, *newname;
 	unsigned int	 flags;
+	int		 opu, npu;	/* their upper fds, once copied up */
+	int		 slow, tlow;	/* lower has name, newname */
 };
 
 static int
@@ -597,14 +720,14 @@ do_exchange(struct fs *fs, struct rename_args *a, struct node *s,
 	pthread_mutex_lock(&s->lock);
 	if (s != t)
 		pthread_mutex_lock(&t->lock);
-	if (renameat2(a->op->upper, a->name, a->np->upper, a->newname,
+	if (renameat2(a->opu, a->name, a->npu, a->newname,
 	    RENAME_EXCHANGE) == -1)
 		error = errno;
-	else if ((error = fix_moved_dir(s, a->np, a->newname)) == 0)
-		error = fix_moved_dir(t, a->op, a->name);
+	else if ((error = fix_moved_dir(s, a->npu, a->newname, a->tlow)) == 0)
+		error = fix_moved_dir(t, a->opu, a->name, a->slow);
 	if (error == 0) {
-		move_node(fs, s, a->np, sname);
-		move_node(fs, t, a->op, tname);
+		node_moved(fs, s, a->np, sname);
+		node_moved(fs, t, a->op, tname);
 		sname = tname = NULL;
 	}
 	if (s != t)
@@ -625,48 +748,53 @@ do_move(struct fs *fs, struct rename_args *a, struct node *s,
     struct entry *te, int texists)
 {
 	char aside[64], *sname;
-	int error = 0, slow, moved = 0, flags;
+	int error = 0, moved = 0, flags;
+	struct node *victim;
 	struct stat st;
 
 	if ((sname = strdup(a->newname)) == NULL)
 		return ENOMEM;
-	slow = lower_has(a->op, a->name);
+	if (texists && te->upper >= 0 &&
+	    (victim = node_find_live(fs, &te->st)) != NULL) {
+		/* The replaced object may still be used by the kernel. */
+		node_pin(fs, victim);
+		node_put(fs, victim);
+	}
 	pthread_mutex_lock(&s->lock);
 	if (texists && S_ISDIR(te->st.st_mode) && te->upper >= 0) {
 		if ((error = work_name(fs, aside, sizeof(aside))) != 0)
 			goto out;
-		if (renameat(a->np->upper, a->newname, fs->workfd, aside) == -1) {
+		if (renameat(a->npu, a->newname, fs->workfd, aside) == -1) {
 			error = errno;
 			goto out;
 		}
 		moved = 1;
 	}
-	flags = slow ? RENAME_WHITEOUT : 0;
-	if (S_ISDIR(s->type) && fstatat(a->np->upper, a->newname, &st,
+	flags = a->slow ? RENAME_WHITEOUT : 0;
+	if (S_ISDIR(s->type) && fstatat(a->npu, a->newname, &st,
 	    AT_SYMLINK_NOFOLLOW) == 0 && layer_is_whiteout(&st)) {
 		/* A directory cannot replace a whiteout: swap them. */
-		if (renameat2(a->op->upper, a->name, a->np->upper, a->newname,
+		if (renameat2(a->opu, a->name, a->npu, a->newname,
 		    RENAME_EXCHANGE) == -1 ||
-		    (!slow && unlinkat(a->op->upper, a->name, 0) == -1))
+		    (!a->slow && unlinkat(a->opu, a->name, 0) == -1))
 			error = errno;
-	} else if (renameat2(a->op->upper, a->name, a->np->upper, a->newname,
+	} else if (renameat2(a->opu, a->name, a->npu, a->newname,
 	    flags) == -1) {
 		error = errno;
-		if (error == EINVAL && slow &&
-		    renameat(a->op->upper, a->name, a->np->upper,
-		    a->newname) == 0)
-			error = layer_mkwhiteout(a->op->upper, a->name) == -1 ?
+		if (error == EINVAL && a->slow &&
+		    renameat(a->opu, a->name, a->npu, a->newname) == 0)
+			error = layer_mkwhiteout(a->opu, a->name) == -1 ?
 			    errno : 0;
 	}
 	if (error != 0) {
 		if (moved)
-			renameat(fs->workfd, aside, a->np->upper, a->newname);
+			renameat(fs->workfd, aside, a->npu, a->newname);
 		goto out;
 	}
 	if (moved)
 		dir_purge(fs, fs->workfd, aside);
-	error = fix_moved_dir(s, a->np, a->newname);
-	move_node(fs, s, a->np, sname);
+	error = fix_moved_dir(s, a->npu, a->newname, a->tlow);
+	node_moved(fs, s, a->np, sname);
 	sname = NULL;
 out:
 	pthread_mutex_unlock(&s->lock);
@@ -687,7 +815,7 @@ do_rename(struct fs *fs, struct rename_args *a)
 		return ENAMETOOLONG;
 	if ((error = entry_find(fs, a->op, a->name, &se)) != 0)
 		return error;
-	if ((error = node_make(fs, a->op, a->name, &se, &s)) != 0)
+	if ((error = node_make(fs, a->op, a->name, &se, MAKE_BUSY, &s)) != 0)
 		return error;
 	error = entry_find(fs, a->np, a->newname, &te);
 	texists = error == 0;
@@ -709,17 +837,25 @@ do_rename(struct fs *fs, struct rename_args *a)
 		error = copy_up(fs, s, 0);
 	if (error != 0)
 		goto out;
+	if ((a->opu = node_fd(fs, a->op, UP)) < 0 ||
+	    (a->npu = node_fd(fs, a->np, UP)) < 0) {
+		error = a->opu < 0 ? -a->opu : -a->npu;
+		goto out;
+	}
+	a->slow = lower_has(fs, a->op, a->name);
+	a->tlow = lower_has(fs, a->np, a->newname);
 	if (a->flags & RENAME_EXCHANGE) {
-		if ((error = node_make(fs, a->np, a->newname, &te, &t)) == 0) {
+		if ((error = node_make(fs, a->np, a->newname, &te, MAKE_BUSY,
+		    &t)) == 0) {
 			error = do_exchange(fs, a, s, t);
-			node_forget(fs, t, 1);
+			node_put(fs, t);
 		}
 	} else
 		error = do_move(fs, a, s, &te, texists);
 out:
 	if (texists)
 		entry_free(&te);
-	node_forget(fs, s, 1);
+	node_put(fs, s);
 	return error;
 }
 
@@ -748,27 +884,29 @@ do_link(struct fs *fs, struct node *n, struct node *p, const char *name)
 {
 	struct stat st;
 	char tmp[64];
-	int error, whiteout = 0;
+	int error, whiteout = 0, nu, pu;
 
 	if (strlen(name) > NAME_MAX)
 		return ENAMETOOLONG;
 	if ((error = copy_up(fs, n, 0)) != 0 ||
 	    (error = copy_up(fs, p, 0)) != 0)
 		return error;
-	if (fstatat(p->upper, name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+	if ((nu = node_fd(fs, n, UP)) < 0 || (pu = node_fd(fs, p, UP)) < 0)
+		return nu < 0 ? -nu : -pu;
+	if (fstatat(pu, name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
 		if (!layer_is_whiteout(&st))
 			return EEXIST;
 		whiteout = 1;
-	} else if (lower_has(p, name))
+	} else if (lower_has(fs, p, name))
 		return EEXIST;
 	if (!whiteout)
-		return linkat(n->upper, "", p->upper, name, AT_EMPTY_PATH) ==
-		    -1 ? errno : 0;
+		return linkat(nu, "", pu, name, AT_EMPTY_PATH) == -1 ?
+		    errno : 0;
 	if ((error = work_name(fs, tmp, sizeof(tmp))) != 0)
 		return error;
-	if (linkat(n->upper, "", fs->workfd, tmp, AT_EMPTY_PATH) == -1)
+	if (linkat(nu, "", fs->workfd, tmp, AT_EMPTY_PATH) == -1)
 		return errno;
-	if (renameat(fs->workfd, tmp, p->upper, name) == -1) {
+	if (renameat(fs->workfd, tmp, pu, name) == -1) {
 		error = errno;
 		unlinkat(fs->workfd, tmp, 0);
 	}
@@ -805,8 +943,9 @@ static void
 op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct fs *fs = FS(req);
+	struct handle *h = NULL;
 	struct node *n;
-	int error = 0, fd, write;
+	int error = 0, fd, write, layer = UP;
 
 	if ((n = node_get(fs, ino)) == NULL) {
 		fuse_reply_err(req, ESTALE);
@@ -817,16 +956,25 @@ op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		error = copy_up(fs, n, (fi->flags & O_TRUNC) ?
 		    COPYUP_NODATA : 0);
 	if (error == 0) {
-		fd = write ? n->upper : node_active(n);
-		if ((fd = reopen(fs, fd, fi->flags)) < 0)
+		/* The base is only ever opened for reading. */
+		layer = write ? UP : node_layer(n);
+		if ((fd = node_fd(fs, n, layer)) < 0 ||
+		    (fd = reopen(fs, fd, fi->flags)) < 0)
 			error = -fd;
+		else if ((h = handle_new(n, fd, fi->flags, layer == LO)) ==
+		    NULL) {
+			close(fd);
+			error = ENOMEM;
+		}
 	}
 	if (error != 0)
 		fuse_reply_err(req, error);
 	else {
-		fi->fh = fd;
+		fi->fh = (uintptr_t)h;
+		/* Only this mount changes the file: its cached pages hold. */
+		fi->keep_cache = 1;
 		if (fuse_reply_open(req, fi) != 0)
-			close(fd);
+			handle_free(h);
 	}
 	node_put(fs, n);
 }
@@ -838,7 +986,7 @@ op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	struct fuse_bufvec buf = FUSE_BUFVEC_INIT(size);
 
 	buf.buf[0].flags = FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK;
-	buf.buf[0].fd = fi->fh;
+	buf.buf[0].fd = handle_read_fd(FS(req), HANDLE(fi));
 	buf.buf[0].pos = off;
 	fuse_reply_data(req, &buf, FUSE_BUF_SPLICE_MOVE);
 }
@@ -851,7 +999,7 @@ op_write_buf(fuse_req_t req, fuse_ino_t ino, struct fuse_bufvec *in,
 	ssize_t n;
 
 	out.buf[0].flags = FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK;
-	out.buf[0].fd = fi->fh;
+	out.buf[0].fd = HANDLE(fi)->fd;
 	out.buf[0].pos = off;
 	n = fuse_buf_copy(&out, in, 0);
 	if (n < 0)
@@ -866,7 +1014,7 @@ op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	int fd;
 
 	/* close() of a dup reports what close of the file would. */
-	if ((fd = dup(fi->fh)) == -1)
+	if ((fd = dup(HANDLE(fi)->fd)) == -1)
 		fuse_reply_err(req, errno);
 	else
 		fuse_reply_err(req, close(fd) == -1 ? errno : 0);
@@ -875,7 +1023,7 @@ op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 static void
 op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	close(fi->fh);
+	handle_free(HANDLE(fi));
 	fuse_reply_err(req, 0);
 }
 
@@ -883,9 +1031,9 @@ static void
 op_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
     struct fuse_file_info *fi)
 {
-	int r;
+	int fd = HANDLE(fi)->fd, r;
 
-	r = datasync ? fdatasync(fi->fh) : fsync(fi->fh);
+	r = datasync ? fdatasync(fd) : fsync(fd);
 	fuse_reply_err(req, r == -1 ? errno : 0);
 }
 
@@ -893,7 +1041,7 @@ static void
 op_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t off,
     off_t len, struct fuse_file_info *fi)
 {
-	fuse_reply_err(req, fallocate(fi->fh, mode, off, len) == -1 ?
+	fuse_reply_err(req, fallocate(HANDLE(fi)->fd, mode, off, len) == -1 ?
 	    errno : 0);
 }
 
@@ -903,50 +1051,115 @@ op_lseek(fuse_req_t req, fuse_ino_t ino, off_t off, int whence,
 {
 	off_t r;
 
-	if ((r = lseek(fi->fh, off, whence)) == -1)
+	if ((r = lseek(handle_read_fd(FS(req), HANDLE(fi)), off, whence)) == -1)
 		fuse_reply_err(req, errno);
 	else
 		fuse_reply_lseek(req, r);
 }
 
+/*
+ * No per-open state for directories: the first OPENDIR is answered ENOSYS,
+ * after which the kernel sends none (nor RELEASEDIR) and keeps listings in
+ * its page cache, dropping them when it changes the directory itself.  A
+ * warm traversal then costs no round trip per directory.  See dir_read.
+ */
 static void
 op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	struct fs *fs = FS(req);
-	struct dirlist *dl;
-	struct node *n;
+	if (FS(req)->no_opendir) {
+		fuse_reply_err(req, ENOSYS);
+		return;
+	}
+	/* An older kernel: an empty handle, and the same caching. */
+	fi->fh = 0;
+	fi->cache_readdir = 1;
+	fi->keep_cache = 1;
+	fuse_reply_open(req, fi);
+}
+
+struct rdbuf {
+	fuse_req_t	 req;
+	struct fs	*fs;
+	struct node	*dir;
+	char		*buf, *p;
+	size_t		 rem;
+	int		 plus;
+};
+
+/*
+ * Add one entry to a readdir reply; non-zero when it is full.  For
+ * readdirplus the entry is looked up as op_lookup would, and forgotten
+ * again if it does not fit.
+ */
+static int
+rd_add(void *arg, const char *name, uint64_t num, unsigned char type,
+    off_t next)
+{
+	struct rdbuf *rb = arg;
+	struct fuse_entry_param ep;
+	struct node *n = NULL;
+	size_t len;
+
+	memset(&ep, 0, sizeof(ep));
+	ep.attr.st_ino = num;
+	ep.attr.st_mode = (mode_t)type << 12;
+	if (!rb->plus)
+		len = fuse_add_direntry(rb->req, rb->p, rb->rem, name,
+		    &ep.attr, next);
+	else {
+		if (strcmp(name, ".") != 0 && strcmp(name, "..") != 0 &&
+		    do_lookup(rb->fs, rb->dir, name, &ep, &n) != 0)
+			return 0;	/* gone meanwhile: leave it out */
+		len = fuse_add_direntry_plus(rb->req, rb->p, rb->rem, name,
+		    &ep, next);
+	}
+	if (len > rb->rem) {
+		if (n != NULL)
+			node_forget(rb->fs, n, 1);
+		return 1;
+	}
+	rb->p += len;
+	rb->rem -= len;
+	return 0;
+}
+
+static void
+readdir_common(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+    int plus)
+{
+	struct rdbuf rb = { .req = req, .fs = FS(req), .plus = plus };
 	int error;
 
-	if ((n = node_get(fs, ino)) == NULL) {
+	if ((rb.dir = node_get(rb.fs, ino)) == NULL) {
 		fuse_reply_err(req, ESTALE);
 		return;
 	}
-	if ((error = dirlist_load(fs, n, &dl)) != 0)
-		fuse_reply_err(req, error);
+	if ((rb.buf = rb.p = malloc(size)) == NULL)
+		error = ENOMEM;
 	else {
-		fi->fh = (uintptr_t)dl;
-		if (fuse_reply_open(req, fi) != 0)
-			dirlist_free(dl);
+		rb.rem = size;
+		error = dir_read(rb.fs, rb.dir, off, rd_add, &rb);
 	}
-	node_put(fs, n);
+	if (error != 0)
+		fuse_reply_err(req, error);
+	else
+		fuse_reply_buf(req, rb.buf, size - rb.rem);
+	free(rb.buf);
+	node_put(rb.fs, rb.dir);
 }
 
 static void
 op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
     struct fuse_file_info *fi)
 {
-	struct dirlist *dl = (struct dirlist *)(uintptr_t)fi->fh;
-	int error;
-
-	if ((error = dirlist_fill(FS(req), req, dl, size, off)) != 0)
-		fuse_reply_err(req, error);
+	readdir_common(req, ino, size, off, 0);
 }
 
 static void
-op_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+op_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+    struct fuse_file_info *fi)
 {
-	dirlist_free((struct dirlist *)(uintptr_t)fi->fh);
-	fuse_reply_err(req, 0);
+	readdir_common(req, ino, size, off, 1);
 }
 
 static void
@@ -961,10 +1174,8 @@ op_fsyncdir(fuse_req_t req, fuse_ino_t ino, int datasync,
 		fuse_reply_err(req, ESTALE);
 		return;
 	}
-	pthread_mutex_lock(&n->lock);
-	fd = n->upper;
-	pthread_mutex_unlock(&n->lock);
-	if (fd >= 0) {	/* a lower-only directory has nothing to sync */
+	if ((fd = node_fd(fs, n, UP)) >= 0) {
+		/* A lower-only directory has nothing to sync. */
 		if ((fd = reopen(fs, fd, O_RDONLY | O_DIRECTORY)) < 0)
 			error = -fd;
 		else {
@@ -1025,10 +1236,11 @@ static void
 op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size)
 {
 	struct fs *fs = FS(req);
-	char path[64 + NAME_MAX], *buf = NULL;
+	struct xpath xp;
 	struct node *n;
+	char *buf = NULL;
 	ssize_t len;
-	int follow, error;
+	int error;
 
 	if ((n = node_get(fs, ino)) == NULL) {
 		fuse_reply_err(req, ESTALE);
@@ -1036,13 +1248,12 @@ op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size)
 	}
 	if (layer_is_private_xattr(name))
 		error = ENODATA;
-	else if ((error = xattr_path(fs, n, node_active(n), path,
-	    sizeof(path), &follow)) == 0 &&
-	    size != 0 && (buf = malloc(size)) == NULL)
+	else if (size != 0 && (buf = malloc(size)) == NULL)
 		error = ENOMEM;
-	if (error == 0) {
-		len = follow ? getxattr(path, name, buf, size) :
-		    lgetxattr(path, name, buf, size);
+	else if ((error = xpath_get(fs, n, node_layer(n), &xp)) == 0) {
+		len = xp.follow ? getxattr(xp.path, name, buf, size) :
+		    lgetxattr(xp.path, name, buf, size);
+		xpath_put(fs, &xp);
 		if (len == -1)
 			error = errno;
 		else if (size == 0)
@@ -1056,52 +1267,63 @@ op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size)
 	node_put(fs, n);
 }
 
-static void
-op_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
+/* The object's xattr names, the layer format's left out. */
+static ssize_t
+list_names(struct xpath *xp, char **out)
 {
-	struct fs *fs = FS(req);
-	char path[64 + NAME_MAX], *buf = NULL, *p, *q;
-	struct node *n;
+	char *buf, *p, *q;
 	ssize_t len;
-	int follow, error;
 
-	if ((n = node_get(fs, ino)) == NULL) {
-		fuse_reply_err(req, ESTALE);
-		return;
-	}
-	if ((error = xattr_path(fs, n, node_active(n), path, sizeof(path),
-	    &follow)) != 0)
-		goto out;
-	len = follow ? listxattr(path, NULL, 0) : llistxattr(path, NULL, 0);
+	*out = NULL;
+	len = xp->follow ? listxattr(xp->path, NULL, 0) :
+	    llistxattr(xp->path, NULL, 0);
+	if (len == -1)
+		return -errno;
+	if ((buf = malloc(len + 1)) == NULL)
+		return -ENOMEM;
+	len = xp->follow ? listxattr(xp->path, buf, len) :
+	    llistxattr(xp->path, buf, len);
 	if (len == -1) {
-		error = errno;
-		goto out;
+		free(buf);
+		return -errno;
 	}
-	if ((buf = malloc(len + 1)) == NULL) {
-		error = ENOMEM;
-		goto out;
-	}
-	len = follow ? listxattr(path, buf, len) : llistxattr(path, buf, len);
-	if (len == -1) {
-		error = errno;
-		goto out;
-	}
-	/* Squeeze out the private names. */
 	for (p = q = buf; p < buf + len; p += strlen(p) + 1)
 		if (!layer_is_private_xattr(p)) {
 			memmove(q, p, strlen(p) + 1);
 			q += strlen(q) + 1;
 		}
-	len = q - buf;
-	if (size == 0)
-		fuse_reply_xattr(req, len);
-	else if ((size_t)len > size)
-		error = ERANGE;
-	else
-		fuse_reply_buf(req, buf, len);
-out:
+	*out = buf;
+	return q - buf;
+}
+
+static void
+op_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
+{
+	struct fs *fs = FS(req);
+	struct xpath xp;
+	struct node *n;
+	char *buf = NULL;
+	ssize_t len = 0;
+	int error;
+
+	if ((n = node_get(fs, ino)) == NULL) {
+		fuse_reply_err(req, ESTALE);
+		return;
+	}
+	if ((error = xpath_get(fs, n, node_layer(n), &xp)) == 0) {
+		len = list_names(&xp, &buf);
+		xpath_put(fs, &xp);
+		if (len < 0)
+			error = -len;
+	}
 	if (error != 0)
 		fuse_reply_err(req, error);
+	else if (size == 0)
+		fuse_reply_xattr(req, len);
+	else if ((size_t)len > size)
+		fuse_reply_err(req, ERANGE);
+	else
+		fuse_reply_buf(req, buf, len);
 	free(buf);
 	node_put(fs, n);
 }
@@ -1111,9 +1333,9 @@ op_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
     const char *value, size_t size, int flags)
 {
 	struct fs *fs = FS(req);
-	char path[64 + NAME_MAX];
+	struct xpath xp;
 	struct node *n;
-	int follow, error;
+	int error;
 
 	if ((n = node_get(fs, ino)) == NULL) {
 		fuse_reply_err(req, ESTALE);
@@ -1122,11 +1344,12 @@ op_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 	if (layer_is_private_xattr(name))
 		error = EPERM;
 	else if ((error = copy_up(fs, n, 0)) == 0 &&
-	    (error = xattr_path(fs, n, n->upper, path, sizeof(path),
-	    &follow)) == 0 &&
-	    (follow ? setxattr(path, name, value, size, flags) :
-	    lsetxattr(path, name, value, size, flags)) == -1)
-		error = errno;
+	    (error = xpath_get(fs, n, UP, &xp)) == 0) {
+		if ((xp.follow ? setxattr(xp.path, name, value, size, flags) :
+		    lsetxattr(xp.path, name, value, size, flags)) == -1)
+			error = errno;
+		xpath_put(fs, &xp);
+	}
 	fuse_reply_err(req, error);
 	node_put(fs, n);
 }
@@ -1135,9 +1358,9 @@ static void
 op_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
 {
 	struct fs *fs = FS(req);
-	char path[64 + NAME_MAX];
+	struct xpath xp;
 	struct node *n;
-	int follow, error;
+	int error;
 
 	if ((n = node_get(fs, ino)) == NULL) {
 		fuse_reply_err(req, ESTALE);
@@ -1146,16 +1369,19 @@ op_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
 	/* Removing what is not there must not copy anything up. */
 	if (layer_is_private_xattr(name))
 		error = ENODATA;
-	else if ((error = xattr_path(fs, n, node_active(n), path,
-	    sizeof(path), &follow)) == 0 &&
-	    (follow ? getxattr(path, name, NULL, 0) :
-	    lgetxattr(path, name, NULL, 0)) == -1)
-		error = errno;
-	else if (error == 0 && (error = copy_up(fs, n, 0)) == 0 &&
-	    (error = xattr_path(fs, n, n->upper, path, sizeof(path),
-	    &follow)) == 0 &&
-	    (follow ? removexattr(path, name) : lremovexattr(path, name)) == -1)
-		error = errno;
+	else if ((error = xpath_get(fs, n, node_layer(n), &xp)) == 0) {
+		if ((xp.follow ? getxattr(xp.path, name, NULL, 0) :
+		    lgetxattr(xp.path, name, NULL, 0)) == -1)
+			error = errno;
+		xpath_put(fs, &xp);
+	}
+	if (error == 0 && (error = copy_up(fs, n, 0)) == 0 &&
+	    (error = xpath_get(fs, n, UP, &xp)) == 0) {
+		if ((xp.follow ? removexattr(xp.path, name) :
+		    lremovexattr(xp.path, name)) == -1)
+			error = errno;
+		xpath_put(fs, &xp);
+	}
 	fuse_reply_err(req, error);
 	node_put(fs, n);
 }
@@ -1186,7 +1412,7 @@ const struct fuse_lowlevel_ops opfs_ops = {
 	.lseek		= op_lseek,
 	.opendir	= op_opendir,
 	.readdir	= op_readdir,
-	.releasedir	= op_releasedir,
+	.readdirplus	= op_readdirplus,
 	.fsyncdir	= op_fsyncdir,
 	.statfs		= op_statfs,
 	.access		= op_access,

@@ -5,6 +5,9 @@
 # with test_fs (which also checks that L is unchanged after each case) and
 # ends with fs_done.
 #
+# OVERPACKFS_OPTS adds mount options to overpackfs (for example maxfds=8,
+# to run every case with the fd cache under constant eviction).
+#
 # OVERPACK_TEST_FS selects the filesystem under test:
 #	overpackfs (default)  $OVERPACKFS -o lowerdir=L,upperdir=U,workdir=W M
 #	overlay               the kernel's overlayfs with redirect_dir=on, to
@@ -80,7 +83,7 @@ fs_daemon_pid() {
 fs_mount() {
 	case $OVERPACK_TEST_FS in
 	overpackfs)
-		"$OVERPACKFS" -o "lowerdir=$L,upperdir=$U,workdir=$W" "$M"
+		"$OVERPACKFS" -o "lowerdir=$L,upperdir=$U,workdir=$W${OVERPACKFS_OPTS:+,$OVERPACKFS_OPTS}" "$M"
 		;;
 	overlay)
 		mount -t overlay overlay \
