@@ -42,17 +42,6 @@
 #define DIFF_USAGE \
 	"usage: overpack diff [--json] [--exit-code] [--root DIR] UPPER\n"
 
-#define CAP_XATTR	"security.capability"
-
-enum {
-	F_MODE		= 1 << 0,
-	F_OWNER		= 1 << 1,
-	F_GROUP		= 1 << 2,
-	F_MTIME		= 1 << 3,
-	F_XATTR		= 1 << 4,
-	F_CAP		= 1 << 5
-};
-
 static const char *const fieldnames[] = {
 	"mode", "owner", "group", "mtime", "xattr", "capability"
 };
@@ -155,68 +144,6 @@ out:
 	return r;
 }
 
-static const struct xattr *
-xfind(const struct xattrs *xs, const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < xs->n; i++)
-		if (strcmp(xs->v[i].name, name) == 0)
-			return &xs->v[i];
-	return NULL;
-}
-
-/* Which of F_XATTR and F_CAP differ between a and b. */
-static unsigned
-xattrs_diff(const struct xattrs *a, const struct xattrs *b)
-{
-	const struct xattrs *s[2] = { a, b }, *o[2] = { b, a };
-	const struct xattr *x, *y;
-	unsigned f = 0;
-	size_t i, k;
-
-	for (k = 0; k < 2; k++)
-		for (i = 0; i < s[k]->n; i++) {
-			x = &s[k]->v[i];
-			y = xfind(o[k], x->name);
-			if (y != NULL && y->size == x->size &&
-			    memcmp(y->value, x->value, x->size) == 0)
-				continue;
-			f |= strcmp(x->name, CAP_XATTR) == 0 ? F_CAP : F_XATTR;
-		}
-	return f;
-}
-
-/* The metadata fields that changed; -1 with errno when unreadable. */
-static int
-meta_changed(const struct walk_ent *we, unsigned *fields)
-{
-	const struct stat *u = we->up, *c = we->cmp;
-	struct xattrs xu, xc;
-	unsigned f = 0;
-
-	if ((u->st_mode & 07777) != (c->st_mode & 07777))
-		f |= F_MODE;
-	if (u->st_uid != c->st_uid)
-		f |= F_OWNER;
-	if (u->st_gid != c->st_gid)
-		f |= F_GROUP;
-	if (!S_ISDIR(u->st_mode) && (u->st_mtim.tv_sec != c->st_mtim.tv_sec ||
-	    u->st_mtim.tv_nsec != c->st_mtim.tv_nsec))
-		f |= F_MTIME;
-	if (xattrs_read(we->updir, we->name, &xu) == -1)
-		return -1;
-	if (xattrs_read(we->cmpdir, we->cmpname, &xc) == -1) {
-		xattrs_free(&xu);
-		return -1;
-	}
-	f |= xattrs_diff(&xu, &xc);
-	xattrs_free(&xu);
-	xattrs_free(&xc);
-	*fields = f;
-	return 0;
-}
-
 static int
 diff_cb(const struct walk_ent *we, void *arg)
 {
@@ -242,7 +169,7 @@ diff_cb(const struct walk_ent *we, void *arg)
 		add(d, 'T', we->path, NULL, 0);
 		return 0;
 	}
-	if (meta_changed(we, &fields) == -1 ||
+	if (walk_meta_changed(we, &fields) == -1 ||
 	    (c = content_changed(we)) == -1) {
 		walk_warn("compare", we->path, errno);
 		return 0;

@@ -540,3 +540,66 @@ xattrs_free(struct xattrs *xs)
 	xs->v = NULL;
 	xs->n = 0;
 }
+
+#define CAP_XATTR	"security.capability"
+
+static const struct xattr *
+xfind(const struct xattrs *xs, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < xs->n; i++)
+		if (strcmp(xs->v[i].name, name) == 0)
+			return &xs->v[i];
+	return NULL;
+}
+
+/* Which of F_XATTR and F_CAP differ between a and b. */
+static unsigned
+xattrs_diff(const struct xattrs *a, const struct xattrs *b)
+{
+	const struct xattrs *s[2] = { a, b }, *o[2] = { b, a };
+	const struct xattr *x, *y;
+	unsigned f = 0;
+	size_t i, k;
+
+	for (k = 0; k < 2; k++)
+		for (i = 0; i < s[k]->n; i++) {
+			x = &s[k]->v[i];
+			y = xfind(o[k], x->name);
+			if (y != NULL && y->size == x->size &&
+			    memcmp(y->value, x->value, x->size) == 0)
+				continue;
+			f |= strcmp(x->name, CAP_XATTR) == 0 ? F_CAP : F_XATTR;
+		}
+	return f;
+}
+
+int
+walk_meta_changed(const struct walk_ent *we, unsigned *fields)
+{
+	const struct stat *u = we->up, *c = we->cmp;
+	struct xattrs xu, xc;
+	unsigned f = 0;
+
+	if ((u->st_mode & 07777) != (c->st_mode & 07777))
+		f |= F_MODE;
+	if (u->st_uid != c->st_uid)
+		f |= F_OWNER;
+	if (u->st_gid != c->st_gid)
+		f |= F_GROUP;
+	if (!S_ISDIR(u->st_mode) && (u->st_mtim.tv_sec != c->st_mtim.tv_sec ||
+	    u->st_mtim.tv_nsec != c->st_mtim.tv_nsec))
+		f |= F_MTIME;
+	if (xattrs_read(we->updir, we->name, &xu) == -1)
+		return -1;
+	if (xattrs_read(we->cmpdir, we->cmpname, &xc) == -1) {
+		xattrs_free(&xu);
+		return -1;
+	}
+	f |= xattrs_diff(&xu, &xc);
+	xattrs_free(&xu);
+	xattrs_free(&xc);
+	*fields = f;
+	return 0;
+}

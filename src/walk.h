@@ -65,6 +65,22 @@ extern unsigned long walk_warnings;
 /* "overpack: cannot WHAT './path': strerror(errnum)", counted. */
 void	walk_warn(const char *what, const char *path, int errnum);
 
+/* Metadata fields, as diff reports them. */
+enum {
+	F_MODE		= 1 << 0,
+	F_OWNER		= 1 << 1,
+	F_GROUP		= 1 << 2,
+	F_MTIME		= 1 << 3,	/* never for directories */
+	F_XATTR		= 1 << 4,
+	F_CAP		= 1 << 5	/* security.capability */
+};
+
+/*
+ * Which metadata fields of we's upper entry differ from its base entry
+ * (we->up and we->cmp both set).  0, or -1 with errno when unreadable.
+ */
+int	walk_meta_changed(const struct walk_ent *, unsigned *fields);
+
 /* The xattrs of dirfd/name that a package carries (not the layer's own). */
 struct xattr {
 	char		*name;
