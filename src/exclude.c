@@ -31,6 +31,8 @@ const char *const excl_defaults[] = {
 	"etc/*-",			/* passwd-, shadow-, group- backups */
 	"etc/.pwd.lock",
 	"root/.cache",
+	"**/.npm/_cacache",		/* npm's download cache and logs */
+	"**/.npm/_logs",
 	"**/.*_history",		/* bash, sh, zsh, python, mysql, ... */
 	"**/.lesshst",
 	"**/.viminfo",

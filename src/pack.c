@@ -86,6 +86,24 @@ struct seg {
 	off_t		 off, len;
 };
 
+/*
+ * A directory the walk is inside of that is not in the package yet.  It
+ * goes in just before the first entry below it that does, so a package
+ * holds no directory that only contained excluded or unchanged entries
+ * (./root/ around an excluded ./root/.npm/ cache, say).  A directory
+ * that the upper layer added empty, or whose own metadata changed, goes
+ * in regardless.
+ */
+struct pend {
+	char		*path;		/* owned */
+	char		*name;		/* owned */
+	int		 dirfd;		/* its parent, dup'd; owned */
+	struct stat	 st;
+	int		 packed;	/* in the package already */
+	int		 added;		/* not in the base */
+	unsigned long	 children;	/* entries seen below, excluded too */
+};
+
 struct pack {
 	const char	*output;	/* as given */
 	char		*tmp;		/* temporary package; owned */
@@ -103,6 +121,8 @@ struct pack {
 	struct idcache	 users, groups;
 	char		**dels;		/* deleted paths, no "./"; owned */
 	size_t		 ndels;
+	struct pend	*pend;		/* directories not packed yet; owned */
+	size_t		 npend, pendsize;
 	int		 status;	/* 0, or 1 after a per-entry problem */
 	unsigned char	 buf[65536];
 	unsigned char	 zbuf[65536];
@@ -487,12 +507,95 @@ out:
 	return r;
 }
 
+/* Pack the pending directories, outermost first. */
+static int
+pend_flush(struct pack *p)
+{
+	struct pend *d;
+	size_t i;
+
+	for (i = 0; i < p->npend; i++) {
+		d = &p->pend[i];
+		if (d->packed)
+			continue;
+		d->packed = 1;
+		if (pack_entry(p, d->path, d->dirfd, d->name, &d->st) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/* Done with the innermost pending directory. */
+static int
+pend_pop(struct pack *p)
+{
+	struct pend *d = &p->pend[p->npend - 1];
+	int r = 0;
+
+	/* Added empty: the installer made it so. */
+	if (!d->packed && d->added && d->children == 0)
+		r = pend_flush(p);
+	close(d->dirfd);
+	free(d->path);
+	free(d->name);
+	p->npend--;
+	return r;
+}
+
+/* Leave the pending directories that path is not below. */
+static int
+pend_leave(struct pack *p, const char *path)
+{
+	struct pend *d;
+	size_t len;
+
+	while (p->npend > 0) {
+		d = &p->pend[p->npend - 1];
+		len = strlen(d->path);
+		if (strncmp(path, d->path, len) == 0 && path[len] == '/')
+			break;
+		if (pend_pop(p) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+pend_push(struct pack *p, const struct walk_ent *we, int dirfd,
+    const struct stat *st, int packed)
+{
+	struct pend *d;
+	int fd;
+
+	if ((fd = fcntl(dirfd, F_DUPFD_CLOEXEC, 0)) == -1)
+		return -1;
+	if (p->npend == p->pendsize) {
+		p->pendsize = p->pendsize ? p->pendsize * 2 : 16;
+		p->pend = xrealloc(p->pend, p->pendsize * sizeof(*p->pend));
+	}
+	d = &p->pend[p->npend++];
+	d->path = xstrdup(we->path);
+	d->name = xstrdup(we->name);
+	d->dirfd = fd;
+	d->st = *st;
+	d->packed = packed;
+	d->added = we->cmp == NULL;
+	d->children = 0;
+	return 0;
+}
+
 static int
 pack_cb(const struct walk_ent *we, void *arg)
 {
 	struct pack *p = arg;
 	const struct stat *st;
+	unsigned fields;
+	int dirfd, own;
 
+	if (pend_leave(p, we->path) == -1)
+		return -1;
+	if (p->npend > 0)
+		p->pend[p->npend - 1].children++;
 	if (excl_match(p->ex, we->path))
 		return WALK_SKIP;
 	if (we->deleted) {
@@ -500,12 +603,32 @@ pack_cb(const struct walk_ent *we, void *arg)
 		return 0;
 	}
 	st = we->up != NULL ? we->up : we->low;
+	dirfd = we->up != NULL ? we->updir : we->lowdir;
 	/* A directory replaced by a non-directory must go first. */
 	if (we->cmp != NULL && S_ISDIR(we->cmp->st_mode) &&
 	    !S_ISDIR(st->st_mode))
 		add_deletion(p, we->path);
-	return pack_entry(p, we->path, we->up != NULL ? we->updir :
-	    we->lowdir, we->name, st);
+	if (!S_ISDIR(st->st_mode))
+		return pend_flush(p) == -1 ? -1 :
+		    pack_entry(p, we->path, dirfd, we->name, st);
+	/* A directory: in now if its own metadata changed, else pending. */
+	own = 0;
+	if (we->cmp != NULL && S_ISDIR(we->cmp->st_mode) && we->up != NULL) {
+		if (walk_meta_changed(we, &fields) == -1)
+			own = 1;	/* unreadable: keep it, to be safe */
+		else
+			own = fields != 0;
+	} else if (we->cmp != NULL && !S_ISDIR(we->cmp->st_mode))
+		own = 1;		/* replaced a non-directory */
+	if (own && (pend_flush(p) == -1 ||
+	    pack_entry(p, we->path, dirfd, we->name, st) == -1))
+		return -1;
+	if (pend_push(p, we, dirfd, st, own) == -1) {
+		walk_warn("open directory", we->path, errno);
+		p->status = 1;
+		return WALK_SKIP;
+	}
+	return 0;
 }
 
 /*
@@ -748,6 +871,12 @@ pack_free(struct pack *p)
 	for (i = 0; i < p->ndels; i++)
 		free(p->dels[i]);
 	free(p->dels);
+	for (i = 0; i < p->npend; i++) {
+		close(p->pend[i].dirfd);
+		free(p->pend[i].path);
+		free(p->pend[i].name);
+	}
+	free(p->pend);
 	idcache_free(&p->users);
 	idcache_free(&p->groups);
 	free(p);
@@ -797,7 +926,8 @@ pack_run(const char *upper, const char *root, const char *output,
 	if (archive_setup(p) == -1)
 		goto out;
 	walk_warnings = 0;
-	if (walk_layer(upfd, rootfd, WALK_PACK, pack_cb, p) == -1) {
+	if (walk_layer(upfd, rootfd, WALK_PACK, pack_cb, p) == -1 ||
+	    pend_leave(p, "") == -1) {
 		if (p->werr != 0 || archive_errno(p->a) != 0)
 			archive_fail(p);
 		else
