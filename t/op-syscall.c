@@ -15,12 +15,15 @@
  *	readlink P          ok TARGET
  *	getxattr P NAME     ok VALUE
  *	listxattr P         ok NAME NAME ...      (sorted)
+ *
+ * Calls that take DATA write it as given (no newline added).
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
 #endif
 
 #include <sys/types.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/sysmacros.h>
@@ -141,6 +144,29 @@ result(int rc)
 	if (rc == -1)
 		return fail();
 	printf("ok\n");
+	return 0;
+}
+
+/* Write all of s to fd; on failure print the result, close fd, -1. */
+static int
+write_all(int fd, const char *s)
+{
+	size_t len = strlen(s);
+	ssize_t n;
+
+	if ((n = write(fd, s, len)) == -1) {
+		int e = errno;
+
+		close(fd);
+		errno = e;
+		fail();
+		return -1;
+	}
+	if ((size_t)n != len) {
+		close(fd);
+		printf("short write %zd of %zu\n", n, len);
+		return -1;
+	}
 	return 0;
 }
 
@@ -373,6 +399,131 @@ cmd_open(int argc, char **argv)
 		}
 	}
 	return result(close(fd));
+}
+
+/* creat P MODE [DATA]: creat(2), write DATA if given, close. */
+static int
+cmd_creat(int argc, char **argv)
+{
+	int fd;
+
+	if (argc < 2 || argc > 3)
+		usage("creat P MODE [DATA]");
+	if ((fd = creat(argv[0], parse_mode(argv[1]))) == -1)
+		return fail();
+	if (argc == 3 && write_all(fd, argv[2]) == -1)
+		return 1;
+	return result(close(fd));
+}
+
+/*
+ * tmpfile DIR MODE DATA [P]: an O_TMPFILE file in DIR, DATA written to it,
+ * then linked in as P if given (the way installers publish a file).
+ */
+static int
+cmd_tmpfile(int argc, char **argv)
+{
+	char proc[64];
+	int fd;
+
+	if (argc < 3 || argc > 4)
+		usage("tmpfile DIR MODE DATA [P]");
+	if ((fd = open(argv[0], O_TMPFILE | O_RDWR, parse_mode(argv[1]))) == -1)
+		return fail();
+	if (write_all(fd, argv[2]) == -1)
+		return 1;
+	if (argc == 4) {
+		snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+		if (linkat(AT_FDCWD, proc, AT_FDCWD, argv[3],
+		    AT_SYMLINK_FOLLOW) == -1) {
+			int e = errno;
+
+			close(fd);
+			errno = e;
+			return fail();
+		}
+	}
+	return result(close(fd));
+}
+
+/* pwrite P OFF DATA: write DATA at OFF without truncating. */
+static int
+cmd_pwrite(int argc, char **argv)
+{
+	size_t len;
+	ssize_t n;
+	int fd, e;
+
+	if (argc != 3)
+		usage("pwrite P OFF DATA");
+	if ((fd = open(argv[0], O_WRONLY)) == -1)
+		return fail();
+	len = strlen(argv[2]);
+	n = pwrite(fd, argv[2], len,
+	    (off_t)parse_num(argv[1], 10, 0, LLONG_MAX, "offset"));
+	e = errno;
+	if (n == -1) {
+		close(fd);
+		errno = e;
+		return fail();
+	}
+	if ((size_t)n != len) {
+		close(fd);
+		printf("short write %zd of %zu\n", n, len);
+		return 1;
+	}
+	return result(close(fd));
+}
+
+/*
+ * mmapwrite P OFF DATA: open P read-write, map it MAP_SHARED, copy DATA in
+ * at OFF (inside the file), msync and unmap: a write no write(2) carries.
+ */
+static int
+cmd_mmapwrite(int argc, char **argv)
+{
+	struct stat st;
+	size_t len;
+	off_t off, base;
+	char *p;
+	long pg;
+	int fd, e;
+
+	if (argc != 3)
+		usage("mmapwrite P OFF DATA");
+	off = (off_t)parse_num(argv[1], 10, 0, LLONG_MAX, "offset");
+	len = strlen(argv[2]);
+	if ((fd = open(argv[0], O_RDWR)) == -1)
+		return fail();
+	if (fstat(fd, &st) == -1)
+		goto fail;
+	if (len == 0 || off + (off_t)len > st.st_size) {
+		close(fd);
+		printf("write past the end (size %lld)\n",
+		    (long long)st.st_size);
+		return 1;
+	}
+	pg = sysconf(_SC_PAGESIZE);
+	base = off - off % pg;
+	p = mmap(NULL, (size_t)(off - base) + len, PROT_READ | PROT_WRITE,
+	    MAP_SHARED, fd, base);
+	if (p == MAP_FAILED)
+		goto fail;
+	memcpy(p + (off - base), argv[2], len);
+	if (msync(p, (size_t)(off - base) + len, MS_SYNC) == -1) {
+		e = errno;
+		munmap(p, (size_t)(off - base) + len);
+		errno = e;
+		goto fail;
+	}
+	if (munmap(p, (size_t)(off - base) + len) == -1)
+		goto fail;
+	return result(close(fd));
+fail:
+	e = errno;
+	close(fd);
+	errno = e;
+	return fail();
 }
 
 /* read P: print the whole file after "ok " (for small text files). */
@@ -748,6 +899,7 @@ static const struct cmd {
 	{ "access",	cmd_access },
 	{ "chmod",	cmd_chmod },
 	{ "chown",	cmd_chown },
+	{ "creat",	cmd_creat },
 	{ "fallocate",	cmd_fallocate },
 	{ "ftruncate",	cmd_ftruncate },
 	{ "getxattr",	cmd_getxattr },
@@ -762,7 +914,9 @@ static const struct cmd {
 	{ "lutimens",	cmd_lutimens },
 	{ "mkdir",	cmd_mkdir },
 	{ "mknod",	cmd_mknod },
+	{ "mmapwrite",	cmd_mmapwrite },
 	{ "open",	cmd_open },
+	{ "pwrite",	cmd_pwrite },
 	{ "read",	cmd_read },
 	{ "readlink",	cmd_readlink },
 	{ "removexattr", cmd_removexattr },
@@ -772,6 +926,7 @@ static const struct cmd {
 	{ "stat",	cmd_stat },
 	{ "statfs",	cmd_statfs },
 	{ "symlink",	cmd_symlink },
+	{ "tmpfile",	cmd_tmpfile },
 	{ "truncate",	cmd_truncate },
 	{ "unlink",	cmd_unlink },
 	{ "utimens",	cmd_utimens },
