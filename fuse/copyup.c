@@ -275,16 +275,24 @@ build_copy(struct fs *fs, struct node *n, int lfd, const struct stat *st,
 
 	switch (st->st_mode & S_IFMT) {
 	case S_IFREG:
-		if ((in = reopen(fs, lfd, O_RDONLY)) < 0)
-			return -in;
 		if ((out = openat(fs->workfd, tmp, O_WRONLY | O_CREAT |
-		    O_EXCL | O_CLOEXEC, 0600)) == -1) {
-			error = errno;
-			goto out;
+		    O_EXCL | O_CLOEXEC, 0600)) == -1)
+			return errno;
+		if (flags & COPYUP_META) {
+			/* Metadata only: the size, as a hole, and the mark. */
+			if (ftruncate(out, st->st_size) == -1 ||
+			    layer_set_metacopy(fs->workfd, tmp) == -1) {
+				error = errno;
+				goto out;
+			}
+		} else if (!(flags & COPYUP_NODATA)) {
+			if ((in = reopen(fs, lfd, O_RDONLY)) < 0) {
+				error = -in;
+				goto out;
+			}
+			if ((error = copy_data(in, out, st->st_size)) != 0)
+				goto out;
 		}
-		if (!(flags & COPYUP_NODATA) &&
-		    (error = copy_data(in, out, st->st_size)))
-			goto out;
 		break;
 	case S_IFDIR:
 		if (mkdirat(fs->workfd, tmp, 0700) == -1)
@@ -331,8 +339,8 @@ build_copy(struct fs *fs, struct node *n, int lfd, const struct stat *st,
 		error = errno;
 		goto out;
 	}
-	if (out >= 0 && st->st_size > 0 && !(flags & COPYUP_NODATA) &&
-	    fsync(out) == -1)
+	if (out >= 0 && st->st_size > 0 &&
+	    !(flags & (COPYUP_NODATA | COPYUP_META)) && fsync(out) == -1)
 		error = errno;
 out:
 	if (in >= 0)
@@ -385,6 +393,7 @@ copy_up_locked(struct fs *fs, struct node *n, int lfd, int pu,
 		return error;
 	}
 	node_set_upper(fs, n, fd, &ust);
+	n->metacopy = S_ISREG(st.st_mode) && (flags & COPYUP_META);
 	if (anon)
 		n->pinned = 1;
 	return 0;
@@ -397,19 +406,74 @@ fail:
 }
 
 /*
- * Make sure n has an upper object, copying its ancestors first.  Returns 0
- * or an errno; on success n has an upper object for good.  The caller
- * holds n busy.
+ * Give a metacopy its data: copy the lower file's bytes into the upper
+ * file in place (unless the caller truncates it anyway), flush them, put
+ * back the times the copy disturbed, and only then drop the mark.  Until
+ * the mark goes the lower file is the data, so a crash part way leaves a
+ * metacopy that is still right.  Called with n->lock held.
+ */
+static int
+data_copy_up(struct fs *fs, int lfd, int ufd, int flags)
+{
+	struct timespec ts[2];
+	struct stat ust;
+	int in = -1, out, error = 0;
+
+	if (fstatat(ufd, "", &ust, AT_EMPTY_PATH) == -1)
+		return errno;
+	if ((out = reopen(fs, ufd, O_WRONLY)) < 0)
+		return -out;
+	if (flags & COPYUP_NODATA) {
+		if (ftruncate(out, 0) == -1)
+			error = errno;
+	} else if ((in = reopen(fs, lfd, O_RDONLY)) < 0)
+		error = -in;
+	else if ((error = copy_data(in, out, ust.st_size)) == 0 &&
+	    ust.st_size > 0 && fsync(out) == -1)
+		error = errno;
+	ts[0] = ust.st_atim;
+	ts[1] = ust.st_mtim;
+	if (error == 0 && futimens(out, ts) == -1)
+		error = errno;
+	if (error == 0 && layer_clear_metacopy(ufd, "") == -1)
+		error = errno;
+	if (in >= 0)
+		close(in);
+	close(out);
+	return error;
+}
+
+/*
+ * Make sure n has an upper object, copying its ancestors first: with
+ * COPYUP_META a regular file may get a metadata-only copy; otherwise a
+ * metacopy gets its data.  Returns 0 or an errno.  The caller holds n busy.
  */
 int
 copy_up(struct fs *fs, struct node *n, int flags)
 {
 	struct node *p;
 	char *name;
-	int error, lfd, pu;
+	int error = 0, lfd, pu, ufd;
 
-	if (node_has(n, UP))
+	pthread_mutex_lock(&n->lock);
+	if (n->has[UP] && (!n->metacopy || (flags & COPYUP_META))) {
+		pthread_mutex_unlock(&n->lock);
 		return 0;
+	}
+	if (n->has[UP]) {
+		/* A metacopy that now needs its data. */
+		pthread_mutex_unlock(&n->lock);
+		if ((lfd = node_fd(fs, n, LO)) < 0 ||
+		    (ufd = node_fd(fs, n, UP)) < 0)
+			return lfd < 0 ? -lfd : -ufd;
+		pthread_mutex_lock(&n->lock);
+		if (n->metacopy &&
+		    (error = data_copy_up(fs, lfd, ufd, flags)) == 0)
+			n->metacopy = 0;
+		pthread_mutex_unlock(&n->lock);
+		return error;
+	}
+	pthread_mutex_unlock(&n->lock);
 	if ((name = node_name(fs, n, &p)) == NULL)
 		return n->parent == NULL ? EIO : ENOMEM;
 	free(name);
@@ -424,6 +488,9 @@ copy_up(struct fs *fs, struct node *n, int flags)
 	if (!n->has[UP])
 		error = copy_up_locked(fs, n, lfd, pu, n->name, flags);
 	pthread_mutex_unlock(&n->lock);
+	/* A racing metadata-only copy-up may have won: finish the job. */
+	if (error == 0 && !(flags & COPYUP_META) && node_data_layer(n) == LO)
+		error = copy_up(fs, n, flags);
 out:
 	node_put(fs, p);
 	return error;

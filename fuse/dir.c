@@ -145,7 +145,11 @@ entry_find(struct fs *fs, struct node *parent, const char *name,
 				return ENOENT;
 			}
 			e->upper = fd;
-			if (!S_ISDIR(e->st.st_mode) || layer_is_opaque(fd, "") > 0)
+			if (S_ISREG(e->st.st_mode) &&
+			    layer_is_metacopy(fd, "") > 0)
+				e->metacopy = 1;	/* its data is below */
+			else if (!S_ISDIR(e->st.st_mode) ||
+			    layer_is_opaque(fd, "") > 0)
 				return 0;
 			rlen = layer_get_redirect(fd, "", redirect,
 			    sizeof(redirect));
@@ -153,8 +157,13 @@ entry_find(struct fs *fs, struct node *parent, const char *name,
 				rlen = 0;
 		}
 	}
-	if (pl < 0)
+	if (pl < 0) {
+		if (e->metacopy) {
+			entry_free(e);
+			return EIO;	/* a metacopy without its data */
+		}
 		return e->upper >= 0 ? 0 : ENOENT;
+	}
 
 	if (rlen > 0 && redirect[0] == '/') {
 		fd = fdc_open_lower(fs, redirect);
@@ -174,6 +183,10 @@ entry_find(struct fs *fs, struct node *parent, const char *name,
 			close(fd);
 		free(e->lowerpath);
 		e->lowerpath = NULL;
+		if (e->metacopy) {
+			entry_free(e);
+			return EIO;	/* a metacopy without its data */
+		}
 		if (e->upper >= 0)
 			return 0;	/* a redirect gone stale shows upper */
 		return error == ELOOP ? ENOENT : error;
@@ -184,7 +197,12 @@ entry_find(struct fs *fs, struct node *parent, const char *name,
 		entry_free(e);
 		return error;
 	}
-	if (e->upper >= 0 && !S_ISDIR(e->lst.st_mode)) {
+	if (e->metacopy && !S_ISREG(e->lst.st_mode)) {
+		close(fd);
+		entry_free(e);
+		return EIO;
+	}
+	if (e->upper >= 0 && !e->metacopy && !S_ISDIR(e->lst.st_mode)) {
 		/* An upper directory over a lower non-directory. */
 		close(fd);
 		free(e->lowerpath);

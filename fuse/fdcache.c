@@ -240,6 +240,17 @@ node_layer(struct node *n)
 	return node_has(n, UP) ? UP : LO;
 }
 
+int
+node_data_layer(struct node *n)
+{
+	int layer;
+
+	pthread_mutex_lock(&n->lock);
+	layer = n->has[UP] && !n->metacopy ? UP : LO;
+	pthread_mutex_unlock(&n->lock);
+	return layer;
+}
+
 /*
  * n now has an upper object, open as fd (taken over) and described by st.
  * Called with n->lock held.
@@ -275,14 +286,17 @@ node_pin(struct fs *fs, struct node *n)
  * The attributes the kernel sees: the active object's, under the node's
  * number.  A directory that merges two layers reports one link, as kernel
  * overlayfs does, since its true count is not known without a full read.
+ * A metacopy reports the blocks its data takes in the lower layer.
  */
 int
 node_stat(struct fs *fs, struct node *n, struct stat *st)
 {
-	int fd, merged;
+	struct stat lst;
+	int fd, merged, meta;
 
 	pthread_mutex_lock(&n->lock);
 	merged = n->has[UP] && n->has[LO];
+	meta = n->metacopy;
 	pthread_mutex_unlock(&n->lock);
 	if ((fd = node_fd(fs, n, merged || node_has(n, UP) ? UP : LO)) < 0)
 		return -fd;
@@ -291,5 +305,8 @@ node_stat(struct fs *fs, struct node *n, struct stat *st)
 	st->st_ino = n->ino;
 	if (merged && S_ISDIR(st->st_mode))
 		st->st_nlink = 1;
+	if (meta && (fd = node_fd(fs, n, LO)) >= 0 &&
+	    fstatat(fd, "", &lst, AT_EMPTY_PATH) == 0)
+		st->st_blocks = lst.st_blocks;
 	return 0;
 }

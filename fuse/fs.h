@@ -69,6 +69,8 @@ struct node {
 	struct objkey	 key[2];	/* lock; identity of each object */
 	unsigned char	 has[2];	/* lock; has[UP] is set once */
 	unsigned char	 pinned;	/* lock; no name to reopen it by */
+	unsigned char	 metacopy;	/* lock; upper holds metadata only,
+					   the data is the lower file's */
 	unsigned	 moves;		/* lock; bumped by every rename */
 	char		*lowerpath;	/* the lower object's path from the
 					   base root ("" for the root), or
@@ -124,6 +126,7 @@ struct entry {
 	struct stat	 lst;		/* of the lower object, if lower >= 0 */
 	char		*lowerpath;	/* if lower >= 0; owned */
 	int		 whiteout;	/* upper has a whiteout at name */
+	int		 metacopy;	/* upper is metadata, lower the data */
 };
 
 /* node.c */
@@ -147,6 +150,7 @@ int		 fdc_open_lower(struct fs *, const char *);
 int		 node_fd(struct fs *, struct node *, int);
 int		 node_has(struct node *, int);
 int		 node_layer(struct node *);	/* UP if it has one, else LO */
+int		 node_data_layer(struct node *);	/* where its bytes are */
 void		 node_set_upper(struct fs *, struct node *, int,
 		    const struct stat *);
 void		 node_pin(struct fs *, struct node *);
@@ -169,6 +173,7 @@ int		 dir_read(struct fs *, struct node *, off_t,
 
 /* copyup.c */
 #define COPYUP_NODATA	0x1	/* the caller truncates to zero anyway */
+#define COPYUP_META	0x2	/* metadata is all the caller changes */
 int		 copy_up(struct fs *, struct node *, int flags);
 int		 reopen(struct fs *, int fd, int flags);
 /* A path by which the xattrs of a node's object can be reached. */

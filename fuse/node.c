@@ -393,6 +393,7 @@ node_make(struct fs *fs, struct node *parent, const char *name,
 		n->key[LO].ino = e->lst.st_ino;
 	}
 	n->lowerpath = e->lowerpath;
+	n->metacopy = e->metacopy;
 	e->upper = e->lower = -1;
 	e->lowerpath = NULL;
 	nodes_add(fs, n);

@@ -75,10 +75,11 @@ handle_read_fd(struct fs *fs, struct handle *h)
 	int fd, ufd;
 
 	if (!__atomic_load_n(&h->lower, __ATOMIC_ACQUIRE) ||
-	    !__atomic_load_n(&h->node->has[UP], __ATOMIC_ACQUIRE))
+	    !__atomic_load_n(&h->node->has[UP], __ATOMIC_ACQUIRE) ||
+	    __atomic_load_n(&h->node->metacopy, __ATOMIC_ACQUIRE))
 		return h->fd;
 	pthread_mutex_lock(&h->lock);
-	if (h->lower) {
+	if (h->lower && node_data_layer(h->node) == UP) {
 		node_hold(fs, h->node);
 		if ((ufd = node_fd(fs, h->node, UP)) >= 0 &&
 		    (fd = reopen(fs, ufd, h->flags & ~(O_TRUNC | O_CREAT |
@@ -304,8 +305,12 @@ do_setattr(struct fs *fs, struct node *n, struct stat *attr, int to_set,
 	struct xpath xp;
 	int error, fd;
 
-	error = copy_up(fs, n, (to_set & FUSE_SET_ATTR_SIZE) &&
-	    attr->st_size == 0 && fi == NULL ? COPYUP_NODATA : 0);
+	/* Only a new size needs the data; zero needs none of it. */
+	if (!(to_set & FUSE_SET_ATTR_SIZE))
+		error = copy_up(fs, n, COPYUP_META);
+	else
+		error = copy_up(fs, n, attr->st_size == 0 && fi == NULL ?
+		    COPYUP_NODATA : 0);
 	if (error)
 		return error;
 	if ((fd = node_fd(fs, n, UP)) < 0)
@@ -957,7 +962,7 @@ op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		    COPYUP_NODATA : 0);
 	if (error == 0) {
 		/* The base is only ever opened for reading. */
-		layer = write ? UP : node_layer(n);
+		layer = write ? UP : node_data_layer(n);
 		if ((fd = node_fd(fs, n, layer)) < 0 ||
 		    (fd = reopen(fs, fd, fi->flags)) < 0)
 			error = -fd;
@@ -1343,7 +1348,7 @@ op_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 	}
 	if (layer_is_private_xattr(name))
 		error = EPERM;
-	else if ((error = copy_up(fs, n, 0)) == 0 &&
+	else if ((error = copy_up(fs, n, COPYUP_META)) == 0 &&
 	    (error = xpath_get(fs, n, UP, &xp)) == 0) {
 		if ((xp.follow ? setxattr(xp.path, name, value, size, flags) :
 		    lsetxattr(xp.path, name, value, size, flags)) == -1)
@@ -1375,7 +1380,7 @@ op_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
 			error = errno;
 		xpath_put(fs, &xp);
 	}
-	if (error == 0 && (error = copy_up(fs, n, 0)) == 0 &&
+	if (error == 0 && (error = copy_up(fs, n, COPYUP_META)) == 0 &&
 	    (error = xpath_get(fs, n, UP, &xp)) == 0) {
 		if ((xp.follow ? removexattr(xp.path, name) :
 		    lremovexattr(xp.path, name)) == -1)

@@ -107,6 +107,30 @@ getx2(int dirfd, const char *name, const char *attr, char *buf, size_t len)
 	return getx(dirfd, name, uattr, buf, len);
 }
 
+/* Does dirfd/name carry attr or its user.overlay.* twin?  1, 0 or -1. */
+static int
+hasx(int dirfd, const char *name, const char *attr)
+{
+	char path[64 + 256], uattr[64];
+	ssize_t n;
+	int k;
+
+	if (procpath(path, sizeof(path), dirfd, name) == -1)
+		return -1;
+	snprintf(uattr, sizeof(uattr), "%s%s", LAYER_UXATTR_PREFIX,
+	    attr + strlen(LAYER_XATTR_PREFIX));
+	for (k = 0; k < 2; k++) {
+		n = (name && *name) ?
+		    lgetxattr(path, k ? uattr : attr, NULL, 0) :
+		    getxattr(path, k ? uattr : attr, NULL, 0);
+		if (n >= 0)
+			return 1;
+		if (errno != ENODATA && errno != ENOTSUP)
+			return -1;
+	}
+	return 0;
+}
+
 int
 layer_is_opaque(int dirfd, const char *name)
 {
@@ -146,7 +170,19 @@ layer_set_redirect(int dirfd, const char *name, const char *path)
 }
 
 int
-layer_clear_redirect(int dirfd, const char *name)
+layer_is_metacopy(int dirfd, const char *name)
+{
+	return hasx(dirfd, name, LAYER_XATTR_METACOPY);
+}
+
+int
+layer_set_metacopy(int dirfd, const char *name)
+{
+	return setx(dirfd, name, LAYER_XATTR_METACOPY, "");
+}
+
+static int
+clearx(int dirfd, const char *name, const char *attr)
 {
 	char path[64 + 256];
 	char uattr[64];
@@ -155,12 +191,25 @@ layer_clear_redirect(int dirfd, const char *name)
 	rm = (name && *name) ? lremovexattr : removexattr;
 	if (procpath(path, sizeof(path), dirfd, name) == -1)
 		return -1;
-	if (rm(path, LAYER_XATTR_REDIRECT) == -1 &&
+	if (rm(path, attr) == -1 &&
 	    errno != ENODATA && errno != ENOTSUP && errno != EPERM)
 		return -1;
-	snprintf(uattr, sizeof(uattr), "%sredirect", LAYER_UXATTR_PREFIX);
+	snprintf(uattr, sizeof(uattr), "%s%s", LAYER_UXATTR_PREFIX,
+	    attr + strlen(LAYER_XATTR_PREFIX));
 	if (rm(path, uattr) == -1 &&
 	    errno != ENODATA && errno != ENOTSUP)
 		return -1;
 	return 0;
+}
+
+int
+layer_clear_metacopy(int dirfd, const char *name)
+{
+	return clearx(dirfd, name, LAYER_XATTR_METACOPY);
+}
+
+int
+layer_clear_redirect(int dirfd, const char *name)
+{
+	return clearx(dirfd, name, LAYER_XATTR_REDIRECT);
 }

@@ -16,6 +16,11 @@
  *                 merges with the lower directory at that path instead of
  *                 the one at its own name.  It is written when a directory
  *                 that has a lower part is renamed.
+ *   metacopy      a regular file with trusted.overlay.metacopy (any value,
+ *                 empty as written here) holds only metadata: owner, mode,
+ *                 times, xattrs and size.  Its data is the lower file at
+ *                 the same place in the merged view.  Written when a lower
+ *                 file's metadata changes and its data does not.
  *
  * Return convention: 0 on success, -1 with errno set, like the C library.
  * Predicates return 1, 0 or -1.
@@ -28,6 +33,7 @@
 
 #define LAYER_XATTR_OPAQUE	"trusted.overlay.opaque"
 #define LAYER_XATTR_REDIRECT	"trusted.overlay.redirect"
+#define LAYER_XATTR_METACOPY	"trusted.overlay.metacopy"
 #define LAYER_XATTR_PREFIX	"trusted.overlay."
 #define LAYER_UXATTR_PREFIX	"user.overlay."
 
@@ -55,6 +61,11 @@ int	layer_set_opaque(int dirfd, const char *name);
  * length (0 when there is none) or -1.
  */
 ssize_t	layer_get_redirect(int dirfd, const char *name, char *buf, size_t len);
+
+/* Is the file at dirfd/name a metacopy?  1, 0 or -1. */
+int	layer_is_metacopy(int dirfd, const char *name);
+int	layer_set_metacopy(int dirfd, const char *name);
+int	layer_clear_metacopy(int dirfd, const char *name);
 int	layer_set_redirect(int dirfd, const char *name, const char *path);
 int	layer_clear_redirect(int dirfd, const char *name);
 
