@@ -25,10 +25,14 @@ static const struct cmd {
 	  "\t\t[--network] [--keep] -- COMMAND [ARG ...]" },
 	{ "pack", cmd_pack,
 	  "pack -o FILE [-f FORMAT] [--root DIR] [--exclude PATTERN]\n"
-	  "\t\t[--include PATTERN] [--no-default-excludes] UPPER\n"
+	  "\t\t[--include PATTERN] [--no-default-excludes] [--meta FILE]\n"
+	  "\t\t[--name NAME] [--version VERSION] [--arch ARCH]\n"
+	  "\t\t[--maintainer WHO] [--description TEXT] [--depends DEPS]\n"
+	  "\t\t[--prefix DIR] UPPER\n"
 	  "       overpack pack --list-excludes" },
 	{ "diff", cmd_diff,
 	  "diff [--json] [--exit-code] [--root DIR] UPPER" },
+	{ "plist", cmd_plist, "plist [--prefix DIR] [--root DIR] UPPER" },
 };
 
 static void

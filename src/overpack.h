@@ -32,6 +32,7 @@ extern const char *progname_sub;	/* "run", "pack", ... for messages */
 int	cmd_run(int, char **);
 int	cmd_pack(int, char **);
 int	cmd_diff(int, char **);
+int	cmd_plist(int, char **);
 
 /* util.c */
 void	*xmalloc(size_t);

@@ -7,6 +7,12 @@
  * links as hard links and holes kept as a sparse map.  Deletions, which a
  * plain tar cannot express, go to a manifest FILE.deleted next to FILE.
  *
+ * The formats of fmt.h (deb, pkgsrc, oci, mtree) go through the same walk:
+ * the archive written here is their payload, shaped by the format's flags
+ * (a "./" root entry, OCI whiteouts in line, no sparse maps, no xattrs,
+ * no hard links), in an unlinked temporary file that the format's
+ * finish() turns into the package.
+ *
  * Invariants:
  *   - The output is deterministic: entries come in walk order (bytewise by
  *     name, parents first), atime, ctime, device and inode numbers are not
@@ -42,13 +48,18 @@
 
 #include "overpack.h"
 #include "exclude.h"
+#include "fmt.h"
+#include "layer.h"
 #include "pack.h"
 #include "walk.h"
 
 #define PACK_USAGE \
 	"usage: overpack pack -o FILE [-f FORMAT] [--root DIR] " \
 	"[--exclude PATTERN]\n" \
-	"\t\t[--include PATTERN] [--no-default-excludes] UPPER\n" \
+	"\t\t[--include PATTERN] [--no-default-excludes] [--meta FILE]\n" \
+	"\t\t[--name NAME] [--version VERSION] [--arch ARCH]\n" \
+	"\t\t[--maintainer WHO] [--description TEXT] [--depends DEPS]\n" \
+	"\t\t[--prefix DIR] UPPER\n" \
 	"       overpack pack --list-excludes\n"
 
 enum fmt {
@@ -58,19 +69,29 @@ enum fmt {
 	FMT_ZST
 };
 
+/* The formats of fmt.h write a payload (FMT_TAR here) and finish it. */
 static const struct {
 	const char	*name;		/* for -f */
 	const char	*suffix;	/* to guess from the output name */
 	enum fmt	 fmt;
+	const struct fmt_ops *ops;	/* NULL: a plain tar */
 } formats[] = {
-	{ "tar",	".tar",		FMT_TAR },
-	{ "tar.gz",	".tar.gz",	FMT_GZ },
-	{ "tgz",	".tgz",		FMT_GZ },
-	{ "tar.xz",	".tar.xz",	FMT_XZ },
-	{ "txz",	".txz",		FMT_XZ },
-	{ "tar.zst",	".tar.zst",	FMT_ZST },
-	{ "tzst",	".tzst",	FMT_ZST },
+	{ "tar",	".tar",		FMT_TAR, NULL },
+	{ "tar.gz",	".tar.gz",	FMT_GZ,	 NULL },
+	{ "tgz",	".tgz",		FMT_GZ,	 NULL },
+	{ "tar.xz",	".tar.xz",	FMT_XZ,	 NULL },
+	{ "txz",	".txz",		FMT_XZ,	 NULL },
+	{ "tar.zst",	".tar.zst",	FMT_ZST, NULL },
+	{ "tzst",	".tzst",	FMT_ZST, NULL },
+	{ "deb",	".deb",		FMT_TAR, &fmt_deb },
+	{ "pkgsrc",	NULL,		FMT_TAR, &fmt_pkgsrc },
+	{ "oci",	NULL,		FMT_TAR, &fmt_oci },
+	{ "oci+gzip",	NULL,		FMT_TAR, &fmt_oci_gzip },
+	{ "mtree",	".mtree",	FMT_TAR, &fmt_mtree },
 };
+
+#define FORMAT_NAMES \
+	"tar, tar.gz, tar.xz, tar.zst, deb, pkgsrc, oci, oci+gzip, mtree"
 
 struct idname {
 	unsigned long	 id;
@@ -101,6 +122,7 @@ struct pend {
 	struct stat	 st;
 	int		 packed;	/* in the package already */
 	int		 added;		/* not in the base */
+	int		 opaque;	/* hides the base (whiteout formats) */
 	unsigned long	 children;	/* entries seen below, excluded too */
 };
 
@@ -108,8 +130,14 @@ struct pack {
 	const char	*output;	/* as given */
 	char		*tmp;		/* temporary package; owned */
 	char		*deltmp;	/* temporary manifest; owned */
-	int		 fd;		/* on tmp */
+	int		 fd;		/* on tmp, or the format's payload */
 	enum fmt	 fmt;
+	const struct fmt_ops *ops;	/* NULL: plain tar */
+	unsigned	 flags;		/* ops->flags */
+	const struct fmt_meta *meta;
+	char		*sidetmp;	/* the format's side file; owned */
+	char		*sidepath;	/* where it goes; owned */
+	char		*report;	/* printed on success; owned */
 	struct archive	*a;
 	struct archive_entry_linkresolver *lr;
 	struct excl	*ex;
@@ -138,27 +166,33 @@ usage(void)
 }
 
 static int
-format_parse(const char *name, enum fmt *fmt)
+format_parse(const char *name, enum fmt *fmt, const struct fmt_ops **ops)
 {
 	size_t i;
 
 	for (i = 0; i < sizeof(formats) / sizeof(formats[0]); i++)
 		if (strcmp(name, formats[i].name) == 0) {
 			*fmt = formats[i].fmt;
+			*ops = formats[i].ops;
 			return 0;
 		}
 	return -1;
 }
 
 static enum fmt
-format_guess(const char *output)
+format_guess(const char *output, const struct fmt_ops **ops)
 {
 	size_t i, n = strlen(output), m;
 
+	*ops = NULL;
 	for (i = 0; i < sizeof(formats) / sizeof(formats[0]); i++) {
+		if (formats[i].suffix == NULL)
+			continue;
 		m = strlen(formats[i].suffix);
-		if (n > m && strcmp(output + n - m, formats[i].suffix) == 0)
+		if (n > m && strcmp(output + n - m, formats[i].suffix) == 0) {
+			*ops = formats[i].ops;
 			return formats[i].fmt;
+		}
 	}
 	return FMT_GZ;
 }
@@ -414,6 +448,8 @@ entry_fill(struct pack *p, struct archive_entry *e, const struct stat *st,
 		archive_entry_copy_symlink(e, target);
 		free(target);
 	}
+	if (p->flags & FMTF_NOXATTR)
+		return 0;
 	if (xattrs_read(dirfd, name, &xs) == -1)
 		return -1;
 	for (i = 0; i < xs.n; i++)
@@ -474,11 +510,13 @@ pack_entry(struct pack *p, const char *path, int dirfd, const char *name,
 		goto skip;
 	if (entry_fill(p, e, st, dirfd, name) == -1)
 		goto skip;
-	if (fd != -1 && (nsegs = sparse_map(fd, st, &segs)) > 0)
+	if (fd != -1 && !(p->flags & FMTF_WHOLE) &&
+	    (nsegs = sparse_map(fd, st, &segs)) > 0)
 		for (i = 0; i < nsegs; i++)
 			archive_entry_sparse_add_entry(e, segs[i].off,
 			    segs[i].len);
-	archive_entry_linkify(p->lr, &e, &spare);
+	if (!(p->flags & FMTF_NOLINKS))
+		archive_entry_linkify(p->lr, &e, &spare);
 	/* The resolver keeps its own copy; the numbers are not packed. */
 	if (e != NULL) {
 		archive_entry_set_dev(e, 0);
@@ -580,8 +618,71 @@ pend_push(struct pack *p, const struct walk_ent *we, int dirfd,
 	d->st = *st;
 	d->packed = packed;
 	d->added = we->cmp == NULL;
+	d->opaque = 0;
 	d->children = 0;
 	return 0;
+}
+
+/*
+ * An empty regular file, owned by root: an OCI whiteout or opaque marker
+ * (path has no "./"), or with dir set the package's "./" root entry.
+ */
+static int
+put_marker(struct pack *p, const char *path, int dir)
+{
+	struct archive_entry *e;
+	char *apath;
+	int r;
+
+	e = archive_entry_new();
+	xasprintf(&apath, "./%s", path);
+	archive_entry_copy_pathname(e, apath);
+	free(apath);
+	archive_entry_set_filetype(e, dir ? AE_IFDIR : AE_IFREG);
+	archive_entry_set_perm(e, dir ? 0755 : 0644);
+	archive_entry_set_uid(e, 0);
+	archive_entry_set_gid(e, 0);
+	archive_entry_copy_uname(e, idname(&p->users, 0, 0));
+	archive_entry_copy_gname(e, idname(&p->groups, 0, 1));
+	archive_entry_set_mtime(e, p->clamp ? p->epoch : 0, 0);
+	archive_entry_set_size(e, 0);
+	r = put_entry(p, path, e, -1, NULL, 0);
+	archive_entry_free(e);
+	return r;
+}
+
+/*
+ * A deletion in a format that carries them (OCI): a whiteout, unless the
+ * base has nothing there or an opaque directory above hides it already.
+ */
+static int
+put_whiteout(struct pack *p, const struct walk_ent *we)
+{
+	char *wh;
+	size_t i;
+	int r;
+
+	if (we->cmp == NULL)
+		return 0;
+	for (i = 0; i < p->npend; i++)
+		if (p->pend[i].opaque)
+			return 0;
+	if (pend_flush(p) == -1)
+		return -1;
+	wh = oci_whiteout(we->path, 0);
+	r = put_marker(p, wh, 0);
+	free(wh);
+	return r;
+}
+
+/* An opaque directory over a base directory, in a format that says so. */
+static int
+is_opaque(const struct pack *p, const struct walk_ent *we)
+{
+	if (!(p->flags & FMTF_WHITEOUTS) || we->up == NULL ||
+	    we->cmp == NULL || !S_ISDIR(we->cmp->st_mode))
+		return 0;
+	return layer_is_opaque(we->updir, we->name) == 1;
 }
 
 static int
@@ -590,7 +691,8 @@ pack_cb(const struct walk_ent *we, void *arg)
 	struct pack *p = arg;
 	const struct stat *st;
 	unsigned fields;
-	int dirfd, own;
+	char *wh;
+	int dirfd, own, opaque, r;
 
 	if (pend_leave(p, we->path) == -1)
 		return -1;
@@ -599,14 +701,17 @@ pack_cb(const struct walk_ent *we, void *arg)
 	if (excl_match(p->ex, we->path))
 		return WALK_SKIP;
 	if (we->deleted) {
+		if (p->flags & FMTF_WHITEOUTS)
+			return put_whiteout(p, we);
 		add_deletion(p, we->path);
 		return 0;
 	}
 	st = we->up != NULL ? we->up : we->low;
 	dirfd = we->up != NULL ? we->updir : we->lowdir;
-	/* A directory replaced by a non-directory must go first. */
+	/* A directory replaced by a non-directory must go first (a layer
+	 * format replaces it by the entry itself). */
 	if (we->cmp != NULL && S_ISDIR(we->cmp->st_mode) &&
-	    !S_ISDIR(st->st_mode))
+	    !S_ISDIR(st->st_mode) && !(p->flags & FMTF_WHITEOUTS))
 		add_deletion(p, we->path);
 	if (!S_ISDIR(st->st_mode))
 		return pend_flush(p) == -1 ? -1 :
@@ -620,13 +725,21 @@ pack_cb(const struct walk_ent *we, void *arg)
 			own = fields != 0;
 	} else if (we->cmp != NULL && !S_ISDIR(we->cmp->st_mode))
 		own = 1;		/* replaced a non-directory */
-	if (own && (pend_flush(p) == -1 ||
+	opaque = is_opaque(p, we);
+	if ((own || opaque) && (pend_flush(p) == -1 ||
 	    pack_entry(p, we->path, dirfd, we->name, st) == -1))
 		return -1;
-	if (pend_push(p, we, dirfd, st, own) == -1) {
+	if (pend_push(p, we, dirfd, st, own || opaque) == -1) {
 		walk_warn("open directory", we->path, errno);
 		p->status = 1;
 		return WALK_SKIP;
+	}
+	if (opaque) {
+		wh = oci_whiteout(we->path, 1);
+		r = put_marker(p, wh, 0);
+		free(wh);
+		p->pend[p->npend - 1].opaque = 1;
+		return r;
 	}
 	return 0;
 }
@@ -725,6 +838,14 @@ publish(struct pack *p)
 	char *delpath, *dir;
 	int dfd, r = -1;
 
+	if (p->sidetmp != NULL) {
+		if (rename(p->sidetmp, p->sidepath) == -1) {
+			warn("cannot write '%s'", p->sidepath);
+			return -1;
+		}
+		free(p->sidetmp);
+		p->sidetmp = NULL;
+	}
 	xasprintf(&delpath, "%s.deleted", p->output);
 	if (p->deltmp != NULL) {
 		if (rename(p->deltmp, delpath) == -1) {
@@ -781,7 +902,10 @@ archive_setup(struct pack *p)
 	int r = ARCHIVE_OK;
 
 	p->a = archive_write_new();
-	if (archive_write_set_format_pax(p->a) != ARCHIVE_OK) {
+	if (p->ops != NULL) {
+		if (p->ops->setup(p->a) == -1)
+			return -1;
+	} else if (archive_write_set_format_pax(p->a) != ARCHIVE_OK) {
 		warnx("cannot set up the tar format: %s",
 		    archive_error_string(p->a));
 		return -1;
@@ -821,8 +945,7 @@ archive_setup(struct pack *p)
 		return -1;
 	}
 	p->lr = archive_entry_linkresolver_new();
-	archive_entry_linkresolver_set_strategy(p->lr,
-	    ARCHIVE_FORMAT_TAR_PAX_INTERCHANGE);
+	archive_entry_linkresolver_set_strategy(p->lr, archive_format(p->a));
 	return 0;
 }
 
@@ -866,8 +989,13 @@ pack_free(struct pack *p)
 		unlink(p->tmp);
 	if (p->deltmp != NULL)
 		unlink(p->deltmp);
+	if (p->sidetmp != NULL)
+		unlink(p->sidetmp);
 	free(p->tmp);
 	free(p->deltmp);
+	free(p->sidetmp);
+	free(p->sidepath);
+	free(p->report);
 	for (i = 0; i < p->ndels; i++)
 		free(p->dels[i]);
 	free(p->dels);
@@ -882,31 +1010,135 @@ pack_free(struct pack *p)
 	free(p);
 }
 
+/*
+ * A format's payload: an unlinked temporary file next to the output (or
+ * in TMPDIR when there is none), so nothing is left behind on a crash.
+ */
 static int
-pack_run(const char *upper, const char *root, const char *output,
-    const char *format, struct excl *ex)
+payload_open(const char *output)
+{
+	const char *dir;
+	char *tmp;
+	int fd, saved;
+
+	if (output != NULL) {
+		if ((fd = tmpfile_at(output, ".payload", &tmp)) == -1) {
+			dir_warn("create a temporary file", output, errno);
+			return -1;
+		}
+	} else {
+		if ((dir = getenv("TMPDIR")) == NULL || *dir == '\0')
+			dir = "/tmp";
+		xasprintf(&tmp, "%s/overpack.XXXXXX", dir);
+		if ((fd = mkostemp(tmp, O_CLOEXEC)) == -1) {
+			warn("cannot create a temporary file in '%s'", dir);
+			free(tmp);
+			return -1;
+		}
+	}
+	saved = errno;
+	unlink(tmp);
+	free(tmp);
+	errno = saved;
+	return fd;
+}
+
+/* Write the format's side file (FILE.diffid) to a temporary file. */
+static int
+write_side(struct pack *p, const char *suffix, const char *data)
+{
+	int fd, saved;
+
+	xasprintf(&p->sidepath, "%s%s", p->output, suffix);
+	if ((fd = tmpfile_at(p->output, suffix, &p->sidetmp)) == -1)
+		return -1;
+	if (writeall(fd, data, strlen(data)) == -1 || fsync(fd) == -1) {
+		saved = errno;
+		close(fd);
+		errno = saved;
+		return -1;
+	}
+	return close(fd);
+}
+
+/*
+ * Hand the finished payload to the format, which writes the output's
+ * temporary file.  Returns an exit status.
+ */
+static int
+fmt_finish(struct pack *p)
+{
+	struct fmt_job job;
+	int st = EXIT_RUNFAIL;
+
+	memset(&job, 0, sizeof(job));
+	job.meta = p->meta;
+	job.output = p->output;
+	job.payload = p->fd;
+	job.out = -1;
+	job.clamp = p->clamp;
+	job.epoch = p->epoch;
+	if (lseek(p->fd, 0, SEEK_SET) == -1) {
+		warn("cannot read back the payload");
+		goto out;
+	}
+	if (p->output != NULL &&
+	    (job.out = tmpfile_at(p->output, "", &p->tmp)) == -1) {
+		dir_warn("create package", p->output, errno);
+		goto out;
+	}
+	if ((st = p->ops->finish(&job)) != 0)
+		goto out;
+	st = EXIT_RUNFAIL;
+	if (job.out != -1) {
+		if (fsync(job.out) == -1 || close(job.out) == -1) {
+			job.out = -1;
+			warn("cannot write '%s'", p->output);
+			goto out;
+		}
+		job.out = -1;
+	}
+	if (job.side_data != NULL &&
+	    write_side(p, job.side_suffix, job.side_data) == -1) {
+		warn("cannot write '%s'", p->sidepath);
+		goto out;
+	}
+	p->report = job.report;
+	job.report = NULL;
+	st = 0;
+out:
+	if (job.out != -1)
+		close(job.out);
+	free(job.side_data);
+	free(job.report);
+	return st;
+}
+
+static int
+pack_ops(const char *upper, const char *root, const char *output,
+    enum fmt fmt, const struct fmt_ops *ops, const struct fmt_meta *meta,
+    struct excl *ex)
 {
 	struct pack *p;
-	size_t len = strlen(output);
 	int upfd = -1, rootfd = -1, st = EXIT_RUNFAIL;
 
 	p = xcalloc(1, sizeof(*p));
 	p->fd = -1;
 	p->output = output;
 	p->ex = ex;
-	if (format != NULL && format_parse(format, &p->fmt) == -1) {
-		warnx("unknown format '%s' (tar, tar.gz, tar.xz, tar.zst)",
-		    format);
-		st = EXIT_USAGE;
-		goto out;
-	}
-	if (format == NULL)
-		p->fmt = format_guess(output);
+	p->fmt = fmt;
+	p->ops = ops;
+	p->flags = ops != NULL ? ops->flags : 0;
+	p->meta = meta;
 	if (epoch_parse(p) == -1) {
 		st = EXIT_USAGE;
 		goto out;
 	}
-	if (len == 0 || output[len - 1] == '/') {
+	if (ops != NULL && ops->check != NULL && (st = ops->check(meta)) != 0)
+		goto out;
+	st = EXIT_RUNFAIL;
+	if (output != NULL && (*output == '\0' ||
+	    output[strlen(output) - 1] == '/')) {
 		warnx("cannot write '%s': %s", output, strerror(EISDIR));
 		goto out;
 	}
@@ -919,12 +1151,18 @@ pack_run(const char *upper, const char *root, const char *output,
 		warn("cannot open root '%s'", root);
 		goto out;
 	}
-	if ((p->fd = tmpfile_at(output, "", &p->tmp)) == -1) {
+	if (ops != NULL)
+		p->fd = payload_open(output);
+	else if ((p->fd = tmpfile_at(output, "", &p->tmp)) == -1)
 		dir_warn("create package", output, errno);
+	if (p->fd == -1)
 		goto out;
-	}
 	if (archive_setup(p) == -1)
 		goto out;
+	if ((p->flags & FMTF_ROOTDIR) && put_marker(p, "", 1) == -1) {
+		archive_fail(p);
+		goto out;
+	}
 	walk_warnings = 0;
 	if (walk_layer(upfd, rootfd, WALK_PACK, pack_cb, p) == -1 ||
 	    pend_leave(p, "") == -1) {
@@ -938,12 +1176,20 @@ pack_run(const char *upper, const char *root, const char *output,
 		archive_fail(p);
 		goto out;
 	}
-	if (fsync(p->fd) == -1 || close(p->fd) == -1) {
+	if (ops != NULL) {
+		if ((st = fmt_finish(p)) != 0)
+			goto out;
+		st = EXIT_RUNFAIL;
+	} else if (fsync(p->fd) == -1 || close(p->fd) == -1) {
 		p->fd = -1;
 		warn("cannot write '%s'", output);
 		goto out;
+	} else
+		p->fd = -1;
+	if (output == NULL) {
+		st = (p->status || walk_warnings) ? 1 : 0;
+		goto out;
 	}
-	p->fd = -1;
 	if (p->ndels > 0 && write_manifest(p) == -1) {
 		warn("cannot write '%s.deleted'", output);
 		goto out;
@@ -954,6 +1200,8 @@ pack_run(const char *upper, const char *root, const char *output,
 		warnx("%zu deletion%s cannot be represented in %s; "
 		    "listed in %s.deleted", p->ndels, p->ndels == 1 ? "" : "s",
 		    output, output);
+	if (p->report != NULL)
+		printf("%s\n", p->report);
 	st = (p->status || walk_warnings) ? 1 : 0;
 out:
 	if (upfd != -1)
@@ -965,22 +1213,54 @@ out:
 }
 
 int
+pack_fmt(const char *upper, const char *root, const char *output,
+    const struct fmt_ops *ops, const struct fmt_meta *meta, struct excl *ex)
+{
+	return pack_ops(upper, root, output, FMT_TAR, ops, meta, ex);
+}
+
+static int
+pack_run(const char *upper, const char *root, const char *output,
+    const char *format, const struct fmt_meta *meta, struct excl *ex)
+{
+	const struct fmt_ops *ops = NULL;
+	enum fmt fmt;
+
+	if (format != NULL && format_parse(format, &fmt, &ops) == -1) {
+		warnx("unknown format '%s' (" FORMAT_NAMES ")", format);
+		return EXIT_USAGE;
+	}
+	if (format == NULL)
+		fmt = format_guess(output, &ops);
+	return pack_ops(upper, root, output, fmt, ops, meta, ex);
+}
+
+int
 pack_layer(const char *upper, const char *root, const char *output,
     const char *format)
 {
+	struct fmt_meta meta;
+	const char *file = getenv("OVERPACK_META");
 	struct excl *ex;
 	int st;
 
+	memset(&meta, 0, sizeof(meta));
+	if (file != NULL && *file != '\0' && meta_load(&meta, file) == -1) {
+		meta_free(&meta);
+		return EXIT_USAGE;
+	}
 	ex = excl_new(1);
-	st = pack_run(upper, root ? root : "/", output, format, ex);
+	st = pack_run(upper, root ? root : "/", output, format, &meta, ex);
 	excl_free(ex);
+	meta_free(&meta);
 	return st;
 }
 
 int
 cmd_pack(int argc, char *argv[])
 {
-	enum { OPT_ROOT = 256, OPT_EXCL, OPT_INCL, OPT_NODEF, OPT_LIST };
+	enum { OPT_ROOT = 256, OPT_EXCL, OPT_INCL, OPT_NODEF, OPT_LIST,
+	    OPT_META, OPT_FIELD };
 	static const struct option longopts[] = {
 		{ "output",		required_argument, NULL, 'o' },
 		{ "format",		required_argument, NULL, 'f' },
@@ -989,18 +1269,29 @@ cmd_pack(int argc, char *argv[])
 		{ "include",		required_argument, NULL, OPT_INCL },
 		{ "no-default-excludes", no_argument,	   NULL, OPT_NODEF },
 		{ "list-excludes",	no_argument,	   NULL, OPT_LIST },
+		{ "meta",		required_argument, NULL, OPT_META },
+		{ "name",		required_argument, NULL, OPT_FIELD },
+		{ "version",		required_argument, NULL, OPT_FIELD },
+		{ "arch",		required_argument, NULL, OPT_FIELD },
+		{ "maintainer",		required_argument, NULL, OPT_FIELD },
+		{ "description",	required_argument, NULL, OPT_FIELD },
+		{ "depends",		required_argument, NULL, OPT_FIELD },
+		{ "prefix",		required_argument, NULL, OPT_FIELD },
 		{ "help",		no_argument,	   NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *output = NULL, *format = NULL, *root = "/";
+	const char *metafile = getenv("OVERPACK_META");
+	struct fmt_meta meta;
 	struct excl *ex;
 	size_t i;
-	int ch, st, defaults = 1;
+	int ch, st = EXIT_USAGE, defaults = 1, li;
 
+	memset(&meta, 0, sizeof(meta));
 	ex = excl_new(0);
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, ":o:f:h", longopts,
-	    NULL)) != -1) {
+	    &li)) != -1) {
 		switch (ch) {
 		case 'o':
 			output = optarg;
@@ -1018,23 +1309,29 @@ cmd_pack(int argc, char *argv[])
 		case OPT_NODEF:
 			defaults = 0;
 			break;
+		case OPT_META:
+			metafile = optarg;
+			break;
+		case OPT_FIELD:
+			(void)meta_set(&meta, longopts[li].name, optarg);
+			break;
 		case OPT_LIST:
 			for (i = 0; excl_defaults[i] != NULL; i++)
 				printf("%s\n", excl_defaults[i]);
-			excl_free(ex);
-			return 0;
+			st = 0;
+			goto out;
 		case 'h':
 			fputs(PACK_USAGE, stdout);
-			excl_free(ex);
-			return 0;
+			st = 0;
+			goto out;
 		case ':':
 			warnx("option '%s' needs an argument", argv[optind - 1]);
-			excl_free(ex);
-			return usage();
+			st = usage();
+			goto out;
 		default:
 			warnx("unknown option '%s'", argv[optind - 1]);
-			excl_free(ex);
-			return usage();
+			st = usage();
+			goto out;
 		}
 	}
 	argc -= optind;
@@ -1042,9 +1339,12 @@ cmd_pack(int argc, char *argv[])
 	if (output == NULL || argc != 1) {
 		warnx("%s", output == NULL ? "no output file given (-o FILE)" :
 		    argc == 0 ? "no upper layer given" : "too many arguments");
-		excl_free(ex);
-		return usage();
+		st = usage();
+		goto out;
 	}
+	if (metafile != NULL && *metafile != '\0' &&
+	    meta_load(&meta, metafile) == -1)
+		goto out;
 	if (defaults) {
 		/* The defaults come first so that later options win. */
 		struct excl *all = excl_new(1);
@@ -1053,7 +1353,9 @@ cmd_pack(int argc, char *argv[])
 		excl_free(ex);
 		ex = all;
 	}
-	st = pack_run(argv[0], root, output, format, ex);
+	st = pack_run(argv[0], root, output, format, &meta, ex);
+out:
 	excl_free(ex);
+	meta_free(&meta);
 	return st;
 }

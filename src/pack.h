@@ -10,9 +10,22 @@
  * output's suffix, else tar.gz), with the default exclusions.  Messages go
  * to stderr prefixed "overpack: ".  Returns an exit status: 0, 1 when some
  * entries could not be packed (the package is still written), 125 on a
- * failure that left no package.
+ * failure that left no package.  Metadata for the deb and pkgsrc formats
+ * comes from the file named by $OVERPACK_META.
  */
 int	pack_layer(const char *upper, const char *root, const char *output,
 	    const char *format);
+
+struct excl;
+struct fmt_meta;
+struct fmt_ops;
+
+/*
+ * Pack with one of fmt.h's formats and the given metadata and exclusions;
+ * output may be NULL for a format that only prints (FMTF_NOOUTPUT).
+ * Returns an exit status as pack_layer does, 2 for missing metadata.
+ */
+int	pack_fmt(const char *upper, const char *root, const char *output,
+	    const struct fmt_ops *, const struct fmt_meta *, struct excl *);
 
 #endif

@@ -1,0 +1,171 @@
+#!/bin/sh
+test_description='overpack pack -f pkgsrc and overpack plist: layout pkg_add reads'
+. "$top_srcdir/t/test-lib.sh"
+
+[ "$(id -u)" -eq 0 ] || skip_all "needs root (chown)"
+command -v bsdtar >/dev/null || skip_all "needs bsdtar (libarchive-tools)"
+
+P=up/usr/pkg
+META='--name foo --version 1.0nb2 --description "Foo tool
+Foo does things."'
+
+test_expect_success 'build an upper layer below /usr/pkg' '
+	mkdir -p base $P/bin $P/lib $P/share/foo/empty $P/share/doc &&
+	printf "#!/bin/sh\necho foo\n" >$P/bin/foo && chmod 755 $P/bin/foo &&
+	printf "x" >$P/bin/suid && chmod 4755 $P/bin/suid &&
+	echo lib >$P/lib/libfoo.so.1 &&
+	ln -s /usr/pkg/lib/libfoo.so.1 $P/lib/libfoo.so &&
+	ln -s ../../../etc/passwd $P/lib/outside-link &&
+	echo data >$P/share/doc/data && chown daemon:daemon $P/share/doc/data &&
+	ln $P/share/doc/data $P/share/doc/data2
+'
+
+test_expect_success 'pack a pkgsrc package' '
+	eval "\"\$OVERPACK\" pack -f pkgsrc -o foo-1.0nb2.tgz $META" \
+		--depends "\"bar>=1.0, baz-[0-9]*\"" --maintainer m@example.org \
+		--root base up &&
+	gzip -t foo-1.0nb2.tgz
+'
+
+test_expect_success 'metadata first, in order, then the files relative to the prefix' '
+	bsdtar -tf foo-1.0nb2.tgz >names &&
+	cat >expect <<-\EOT &&
+	+CONTENTS
+	+COMMENT
+	+DESC
+	+BUILD_INFO
+	+SIZE_PKG
+	+SIZE_ALL
+	bin/foo
+	bin/suid
+	lib/libfoo.so
+	lib/libfoo.so.1
+	lib/outside-link
+	share/doc/data
+	share/doc/data2
+	EOT
+	test_cmp expect names
+'
+
+test_expect_success '+CONTENTS: name, deps, cwd, files with MD5, modes, owners, pkgdir' '
+	bsdtar -xOf foo-1.0nb2.tgz +CONTENTS >contents &&
+	cd $P &&
+	md5() { echo "@comment MD5:$(md5sum <$1 | cut -d" " -f1)"; } &&
+	cat >../../../expect <<-EOT &&
+	@name foo-1.0nb2
+	@pkgdep bar>=1.0
+	@pkgdep baz-[0-9]*
+	@cwd /usr/pkg
+	bin/foo
+	$(md5 bin/foo)
+	@mode 4755
+	bin/suid
+	$(md5 bin/suid)
+	@mode
+	lib/libfoo.so
+	@comment Symlink:libfoo.so.1
+	lib/libfoo.so.1
+	$(md5 lib/libfoo.so.1)
+	lib/outside-link
+	@comment Symlink:../../../etc/passwd
+	@owner daemon
+	@group daemon
+	share/doc/data
+	$(md5 share/doc/data)
+	@group
+	@owner
+	@owner daemon
+	@group daemon
+	share/doc/data2
+	$(md5 share/doc/data)
+	@group
+	@owner
+	@pkgdir share/foo/empty
+	EOT
+	cd ../../.. &&
+	test_cmp expect contents
+'
+
+test_expect_success 'every MD5 in +CONTENTS matches the file in the archive' '
+	mkdir x && bsdtar -xpf foo-1.0nb2.tgz -C x &&
+	awk "/^@/ { if (\$1 == \"@comment\" && f != \"\" && \$2 ~ /^MD5:/) print substr(\$2, 5) \"  \" f; f = \"\"; next } { f = \$0 }" \
+		contents >sums &&
+	test "$(wc -l <sums)" -eq 5 &&
+	(cd x && md5sum -c --quiet ../sums)
+'
+
+test_expect_success 'the archive keeps modes and owners; absolute links into the prefix become relative' '
+	test "$(stat -c %a x/bin/suid)" = 4755 &&
+	test "$(stat -c %U:%G x/share/doc/data)" = daemon:daemon &&
+	test "$(readlink x/lib/libfoo.so)" = libfoo.so.1
+'
+
+test_expect_success 'the other metadata files' '
+	test "$(cat x/+COMMENT)" = "Foo tool" &&
+	printf "Foo tool\nFoo does things.\n" >expect && test_cmp expect x/+DESC &&
+	grep -x "OPSYS=$(uname -s)" x/+BUILD_INFO &&
+	grep -x "MACHINE_ARCH=$(uname -m)" x/+BUILD_INFO &&
+	grep -x "MAINTAINER=m@example.org" x/+BUILD_INFO &&
+	size=$(cat $P/bin/foo $P/bin/suid $P/lib/libfoo.so.1 $P/share/doc/data | wc -c) &&
+	test "$(cat x/+SIZE_PKG)" = $size &&
+	test "$(cat x/+SIZE_ALL)" = $size
+'
+
+test_expect_success 'overpack plist prints the packing list' '
+	"$OVERPACK" plist --root base up >plist &&
+	cat >expect <<-\EOT &&
+	bin/foo
+	bin/suid
+	lib/libfoo.so
+	lib/libfoo.so.1
+	lib/outside-link
+	share/doc/data
+	share/doc/data2
+	@pkgdir share/foo/empty
+	EOT
+	test_cmp expect plist
+'
+
+test_expect_success 'plist --prefix' '
+	"$OVERPACK" plist --prefix /usr --root base up >plist &&
+	sed -n "1p;\$p" plist >got &&
+	printf "pkg/bin/foo\n@pkgdir pkg/share/foo/empty\n" >expect &&
+	test_cmp expect got &&
+	test_must_fail "$OVERPACK" plist --prefix /usr/pkg/lib --root base up 2>err &&
+	grep -F "./usr/pkg/bin/foo'"'"' is outside the prefix '"'"'/usr/pkg/lib'"'"'" err
+'
+
+test_expect_success 'same layer and SOURCE_DATE_EPOCH give the same bytes' '
+	eval "SOURCE_DATE_EPOCH=1700000000 \"\$OVERPACK\" pack -f pkgsrc -o d1.tgz $META --root base up" &&
+	sleep 1 && touch $P/bin/foo &&
+	eval "SOURCE_DATE_EPOCH=1700000000 \"\$OVERPACK\" pack -f pkgsrc -o d2.tgz $META --root base up" &&
+	cmp d1.tgz d2.tgz &&
+	test "$(od -An -tx1 -j4 -N4 d1.tgz | tr -d " ")" = 00000000
+'
+
+test_expect_success 'files outside the prefix: each named, exit 1, no package' '
+	mkdir -p up/etc && echo x >up/etc/foo.conf && echo y >up/usr/stray &&
+	eval "\"\$OVERPACK\" pack -f pkgsrc -o out.tgz $META --root base up" 2>err;
+	test $? -eq 1 &&
+	grep -Fx "overpack: '"'"'./etc/foo.conf'"'"' is outside the prefix '"'"'/usr/pkg'"'"'" err &&
+	grep -Fx "overpack: '"'"'./usr/stray'"'"' is outside the prefix '"'"'/usr/pkg'"'"'" err &&
+	test_path_is_missing out.tgz
+'
+
+test_expect_failure_status 'plist says so too (exit 1)' 1 '
+	"$OVERPACK" plist --root base up
+'
+
+test_expect_failure_status 'missing metadata is a usage error' 2 '
+	"$OVERPACK" pack -f pkgsrc -o m.tgz --name foo --version 1 --root base up
+'
+
+test_expect_failure_status 'a version with a dash is a usage error' 2 '
+	"$OVERPACK" pack -f pkgsrc -o m.tgz --name foo --version 1-2 --description x --root base up
+'
+
+test_expect_failure_status 'a relative prefix is a usage error' 2 '
+	"$OVERPACK" plist --prefix usr/pkg --root base up
+'
+
+test_done
