@@ -127,7 +127,11 @@ content_changed(const struct walk_ent *we)
 		return 1;
 	if (u->st_dev == c->st_dev && u->st_ino == c->st_ino)
 		return 0;
-	if ((fu = openat(we->updir, we->name, O_RDONLY | O_NOFOLLOW |
+	if (we->datadir == -1) {
+		errno = EIO;	/* a metacopy without its data */
+		return -1;
+	}
+	if ((fu = openat(we->datadir, we->dataname, O_RDONLY | O_NOFOLLOW |
 	    O_NOCTTY | O_CLOEXEC)) == -1 ||
 	    (fc = openat(we->cmpdir, we->cmpname, O_RDONLY | O_NOFOLLOW |
 	    O_NOCTTY | O_CLOEXEC)) == -1)

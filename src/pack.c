@@ -486,12 +486,18 @@ put_entry(struct pack *p, const char *path, struct archive_entry *e,
 	return archive_write_finish_entry(p->a) < ARCHIVE_WARN ? -1 : 0;
 }
 
+/*
+ * Pack path, described by st, with metadata from dirfd/name and, for a
+ * regular file, bytes from datadir/dataname (the same but for a metacopy,
+ * whose bytes are the base's; datadir -1 when they are missing).
+ */
 static int
 pack_entry(struct pack *p, const char *path, int dirfd, const char *name,
-    const struct stat *st)
+    const struct stat *st, int datadir, const char *dataname)
 {
 	struct archive_entry *e, *spare = NULL;
 	struct seg *segs = NULL;
+	struct stat dst;
 	size_t nsegs = 0, i;
 	char *apath;
 	int fd = -1, r = -1;
@@ -505,13 +511,19 @@ pack_entry(struct pack *p, const char *path, int dirfd, const char *name,
 	xasprintf(&apath, "./%s", path);
 	archive_entry_copy_pathname(e, apath);
 	free(apath);
-	if (S_ISREG(st->st_mode) && (fd = openat(dirfd, name, O_RDONLY |
+	if (S_ISREG(st->st_mode) && datadir == -1) {
+		errno = EIO;	/* a metacopy without its data */
+		goto skip;
+	}
+	if (S_ISREG(st->st_mode) && (fd = openat(datadir, dataname, O_RDONLY |
 	    O_NOFOLLOW | O_NOCTTY | O_CLOEXEC)) == -1)
 		goto skip;
 	if (entry_fill(p, e, st, dirfd, name) == -1)
 		goto skip;
-	if (fd != -1 && !(p->flags & FMTF_WHOLE) &&
-	    (nsegs = sparse_map(fd, st, &segs)) > 0)
+	/* Holes are the data file's: a metacopy's upper file is all hole. */
+	if (fd != -1 && !(p->flags & FMTF_WHOLE) && fstat(fd, &dst) == 0 &&
+	    dst.st_size == st->st_size &&
+	    (nsegs = sparse_map(fd, &dst, &segs)) > 0)
 		for (i = 0; i < nsegs; i++)
 			archive_entry_sparse_add_entry(e, segs[i].off,
 			    segs[i].len);
@@ -557,7 +569,8 @@ pend_flush(struct pack *p)
 		if (d->packed)
 			continue;
 		d->packed = 1;
-		if (pack_entry(p, d->path, d->dirfd, d->name, &d->st) == -1)
+		if (pack_entry(p, d->path, d->dirfd, d->name, &d->st,
+		    d->dirfd, d->name) == -1)
 			return -1;
 	}
 	return 0;
@@ -715,7 +728,8 @@ pack_cb(const struct walk_ent *we, void *arg)
 		add_deletion(p, we->path);
 	if (!S_ISDIR(st->st_mode))
 		return pend_flush(p) == -1 ? -1 :
-		    pack_entry(p, we->path, dirfd, we->name, st);
+		    pack_entry(p, we->path, dirfd, we->name, st, we->datadir,
+		    we->dataname);
 	/* A directory: in now if its own metadata changed, else pending. */
 	own = 0;
 	if (we->cmp != NULL && S_ISDIR(we->cmp->st_mode) && we->up != NULL) {
@@ -727,7 +741,8 @@ pack_cb(const struct walk_ent *we, void *arg)
 		own = 1;		/* replaced a non-directory */
 	opaque = is_opaque(p, we);
 	if ((own || opaque) && (pend_flush(p) == -1 ||
-	    pack_entry(p, we->path, dirfd, we->name, st) == -1))
+	    pack_entry(p, we->path, dirfd, we->name, st, dirfd,
+	    we->name) == -1))
 		return -1;
 	if (pend_push(p, we, dirfd, st, own || opaque) == -1) {
 		walk_warn("open directory", we->path, errno);

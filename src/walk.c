@@ -334,6 +334,12 @@ visit(struct walk *w, struct frame *f, const char *name)
 				goto out;
 			}
 			upper_dir(w, f, name, &c, &lst, &haslow, &redirect);
+		} else if (S_ISREG(ust.st_mode) &&
+		    layer_is_metacopy(f->up, name) > 0) {
+			/* Metadata only: its bytes are the lower file's. */
+			e.metacopy = 1;
+			if (!haslow || !S_ISREG(lst.st_mode))
+				haslow = 0;
 		} else
 			haslow = 0;
 	} else if (S_ISDIR(lst.st_mode)) {
@@ -345,6 +351,9 @@ visit(struct walk *w, struct frame *f, const char *name)
 	}
 	e.low = haslow ? &lst : NULL;
 	e.redirect = redirect;
+	e.datadir = e.metacopy ? (haslow ? f->low : -1) :
+	    hasup ? f->up : f->low;
+	e.dataname = name;
 	if (w->mode == WALK_DIFF && c.low != -1) {
 		/* Compare with what was merged in, renamed or not. */
 		c.cmp = openat(c.low, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);

@@ -50,6 +50,15 @@ struct walk_ent {
 	const struct stat *low;	int lowdir;	/* the lower entry merged in */
 	const struct stat *cmp;	int cmpdir;	/* the base entry compared with */
 	const char	*cmpname;	/* its name in cmpdir */
+
+	/*
+	 * Where the entry's bytes are: the upper file, or for a metacopy
+	 * (an upper file holding only metadata) the lower file merged in;
+	 * -1 for a metacopy whose data is missing from the base.
+	 */
+	int		 metacopy;
+	int		 datadir;
+	const char	*dataname;
 };
 
 /* A callback's answers besides 0 (go on) and -1 (stop, errno set). */
