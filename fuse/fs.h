@@ -71,6 +71,8 @@ struct node {
 	unsigned char	 pinned;	/* lock; no name to reopen it by */
 	unsigned char	 metacopy;	/* lock; upper holds metadata only,
 					   the data is the lower file's */
+	unsigned char	 nocap;		/* atomic; known to have no
+					   security.capability */
 	unsigned	 moves;		/* lock; bumped by every rename */
 	char		*lowerpath;	/* the lower object's path from the
 					   base root ("" for the root), or

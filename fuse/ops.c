@@ -1245,13 +1245,19 @@ op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size)
 	struct node *n;
 	char *buf = NULL;
 	ssize_t len;
-	int error;
+	int error, iscap;
 
 	if ((n = node_get(fs, ino)) == NULL) {
 		fuse_reply_err(req, ESTALE);
 		return;
 	}
-	if (layer_is_private_xattr(name))
+	/*
+	 * The kernel asks for security.capability before every write; only
+	 * this filesystem changes xattrs, so a "none" is remembered.
+	 */
+	iscap = strcmp(name, "security.capability") == 0;
+	if (layer_is_private_xattr(name) ||
+	    (iscap && __atomic_load_n(&n->nocap, __ATOMIC_ACQUIRE)))
 		error = ENODATA;
 	else if (size != 0 && (buf = malloc(size)) == NULL)
 		error = ENOMEM;
@@ -1259,9 +1265,12 @@ op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size)
 		len = xp.follow ? getxattr(xp.path, name, buf, size) :
 		    lgetxattr(xp.path, name, buf, size);
 		xpath_put(fs, &xp);
-		if (len == -1)
+		if (len == -1) {
 			error = errno;
-		else if (size == 0)
+			if (iscap && error == ENODATA)
+				__atomic_store_n(&n->nocap, 1,
+				    __ATOMIC_RELEASE);
+		} else if (size == 0)
 			fuse_reply_xattr(req, len);
 		else
 			fuse_reply_buf(req, buf, len);
@@ -1350,6 +1359,8 @@ op_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 		error = EPERM;
 	else if ((error = copy_up(fs, n, COPYUP_META)) == 0 &&
 	    (error = xpath_get(fs, n, UP, &xp)) == 0) {
+		if (strcmp(name, "security.capability") == 0)
+			__atomic_store_n(&n->nocap, 0, __ATOMIC_RELEASE);
 		if ((xp.follow ? setxattr(xp.path, name, value, size, flags) :
 		    lsetxattr(xp.path, name, value, size, flags)) == -1)
 			error = errno;
