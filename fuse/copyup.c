@@ -363,8 +363,9 @@ static int
 copy_up_locked(struct fs *fs, struct node *n, int lfd, int pu,
     const char *name, int flags)
 {
-	char tmp[64];
-	struct stat st, ust;
+	char tmp[64], ppath[32];
+	struct stat st, ust, pst;
+	struct timespec ts[2];
 	int error, fd, anon = 0;
 
 	if (fstatat(lfd, "", &st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) == -1)
@@ -373,24 +374,34 @@ copy_up_locked(struct fs *fs, struct node *n, int lfd, int pu,
 		return error;
 	if ((error = build_copy(fs, n, lfd, &st, tmp, flags)))
 		goto fail;
-	if (renameat2(fs->workfd, tmp, pu, name, RENAME_NOREPLACE) == 0)
-		fd = openat(pu, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-	else if (errno == EEXIST && !S_ISDIR(st.st_mode)) {
-		fd = openat(fs->workfd, tmp, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-		if (fd >= 0)
-			unlinkat(fs->workfd, tmp, 0);
-		anon = 1;
-	} else {
-		error = errno;
-		goto fail;
-	}
-	if (fd == -1)
-		return errno;
-	if (fstatat(fd, "", &ust, AT_EMPTY_PATH) == -1 ||
+	/* Everything that can fail comes before the copy becomes visible. */
+	if ((fd = openat(fs->workfd, tmp, O_PATH | O_NOFOLLOW |
+	    O_CLOEXEC)) == -1 || fstatat(fd, "", &ust, AT_EMPTY_PATH) == -1 ||
 	    (error = node_alias(fs, n, &ust)) != 0) {
 		error = error ? error : errno;
+		if (fd != -1)
+			close(fd);
+		goto fail;
+	}
+	/* A copy-up is no change to the directory: keep its times. */
+	if (fstatat(pu, "", &pst, AT_EMPTY_PATH) == -1) {
+		error = errno;
 		close(fd);
-		return error;
+		goto fail;
+	}
+	if (renameat2(fs->workfd, tmp, pu, name, RENAME_NOREPLACE) == -1) {
+		if (errno != EEXIST || S_ISDIR(st.st_mode)) {
+			error = errno;
+			close(fd);
+			goto fail;
+		}
+		unlinkat(fs->workfd, tmp, 0);
+		anon = 1;
+	} else {
+		ts[0] = pst.st_atim;
+		ts[1] = pst.st_mtim;
+		snprintf(ppath, sizeof(ppath), "/proc/self/fd/%d", pu);
+		(void)utimensat(AT_FDCWD, ppath, ts, 0);
 	}
 	node_set_upper(fs, n, fd, &ust);
 	n->metacopy = S_ISREG(st.st_mode) && (flags & COPYUP_META);

@@ -118,7 +118,7 @@ entry_find(struct fs *fs, struct node *parent, const char *name,
 {
 	char redirect[LAYER_REDIRECT_MAX];
 	ssize_t rlen = 0;
-	int pu, pl, fd, error;
+	int pu, pl, fd, error, mark = 0;
 
 	memset(e, 0, sizeof(*e));
 	e->upper = e->lower = -1;
@@ -145,12 +145,20 @@ entry_find(struct fs *fs, struct node *parent, const char *name,
 				return ENOENT;
 			}
 			e->upper = fd;
-			if (S_ISREG(e->st.st_mode) &&
-			    layer_is_metacopy(fd, "") > 0)
+			/* A mark that cannot be read is an error, not a no. */
+			if (S_ISREG(e->st.st_mode))
+				mark = layer_is_metacopy(fd, "");
+			else if (S_ISDIR(e->st.st_mode))
+				mark = layer_is_opaque(fd, "");
+			if (mark == -1) {
+				error = errno;
+				entry_free(e);
+				return error;
+			}
+			if (S_ISREG(e->st.st_mode) && mark)
 				e->metacopy = 1;	/* its data is below */
-			else if (!S_ISDIR(e->st.st_mode) ||
-			    layer_is_opaque(fd, "") > 0)
-				return 0;
+			else if (!S_ISDIR(e->st.st_mode) || mark)
+				return 0;	/* opaque, or not a dir */
 			rlen = layer_get_redirect(fd, "", redirect,
 			    sizeof(redirect));
 			if (rlen < 0)

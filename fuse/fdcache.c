@@ -11,8 +11,6 @@
 #include "config.h"
 
 #include <sys/stat.h>
-#include <sys/syscall.h>
-#include <linux/openat2.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -20,8 +18,10 @@
 #include <unistd.h>
 
 #include "fs.h"
+#include "tree.h"
 
 static void sweep(struct fs *);
+static void ring_remove_locked(struct fs *, struct node *);
 
 /*
  * Count fds n opened (delta > 0) or closed (< 0), keeping n in the ring
@@ -47,17 +47,8 @@ fdc_account(struct fs *fs, struct node *n, int delta)
 			n->ring_prev->ring_next = n;
 			fs->hand->ring_prev = n;
 		}
-	} else if (open == 0 && n->ring_next != NULL) {
-		if (n->ring_next == n)
-			fs->hand = NULL;
-		else {
-			n->ring_prev->ring_next = n->ring_next;
-			n->ring_next->ring_prev = n->ring_prev;
-			if (fs->hand == n)
-				fs->hand = n->ring_next;
-		}
-		n->ring_next = n->ring_prev = NULL;
-	}
+	} else if (open == 0 && n->ring_next != NULL)
+		ring_remove_locked(fs, n);
 	over = delta > 0 && fs->nfds > fs->maxfds;
 	pthread_mutex_unlock(&fs->lru_lock);
 	if (over)
@@ -77,6 +68,28 @@ ring_remove_locked(struct fs *fs, struct node *n)
 			fs->hand = n->ring_next;
 	}
 	n->ring_next = n->ring_prev = NULL;
+}
+
+/*
+ * Close the fds of a node being freed.  Under lru_lock, so that a sweep
+ * in progress cannot be looking at the node (it takes the node's lock
+ * with a trylock, which a dying node's would not stop).
+ */
+void
+fdc_forget(struct fs *fs, struct node *n)
+{
+	int l;
+
+	pthread_mutex_lock(&fs->lru_lock);
+	if (n->ring_next != NULL)
+		ring_remove_locked(fs, n);
+	for (l = UP; l <= LO; l++)
+		if (n->fd[l] >= 0) {
+			close(n->fd[l]);
+			n->fd[l] = -1;
+			fs->nfds--;
+		}
+	pthread_mutex_unlock(&fs->lru_lock);
 }
 
 /* Close fds of unused nodes until three quarters of maxfds are open. */
@@ -122,20 +135,9 @@ sweep(struct fs *fs)
 int
 fdc_open_lower(struct fs *fs, const char *path)
 {
-	struct open_how how;
 	int fd;
 
-	while (*path == '/')
-		path++;
-	if (*path == '\0')
-		fd = fcntl(fs->lowerfd, F_DUPFD_CLOEXEC, 0);
-	else {
-		memset(&how, 0, sizeof(how));
-		how.flags = O_PATH | O_NOFOLLOW | O_CLOEXEC;
-		how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS |
-		    RESOLVE_NO_MAGICLINKS;
-		fd = syscall(SYS_openat2, fs->lowerfd, path, &how, sizeof(how));
-	}
+	fd = tree_open_beneath(fs->lowerfd, path, O_PATH);
 	return fd == -1 ? -errno : fd;
 }
 

@@ -148,6 +148,7 @@ uint64_t	 node_number(struct fs *, dev_t, ino_t);
 struct node	*node_find_live(struct fs *, const struct stat *);
 /* fdcache.c */
 void		 fdc_account(struct fs *, struct node *, int);
+void		 fdc_forget(struct fs *, struct node *);
 int		 fdc_open_lower(struct fs *, const char *);
 int		 node_fd(struct fs *, struct node *, int);
 int		 node_has(struct node *, int);

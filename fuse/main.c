@@ -22,6 +22,7 @@
 #include <fuse_lowlevel.h>
 
 #include "opfs.h"
+#include "tree.h"
 
 struct options {
 	char	*lowerdir;
@@ -48,33 +49,52 @@ usage(FILE *fp)
 	    "workdir=DIR[,timeout=SEC][,maxfds=N] MOUNTPOINT\n");
 }
 
-/* A read-only, private, detached copy of the mount tree at path. */
+/* The base: a read-only clone of its mount tree where we may make one. */
 static int
 open_lower(const char *path)
 {
-	struct mount_attr attr;
 	int fd;
 
-	fd = open_tree(AT_FDCWD, path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC |
-	    AT_RECURSIVE);
-	if (fd == -1) {
-		if (errno != EPERM && errno != ENOSYS)
-			return -1;
+	if ((fd = tree_clone_ro(path)) == -1 &&
+	    (errno == EPERM || errno == ENOSYS))
 		/* Unprivileged: the plain directory, read only by design. */
-		return open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	}
-	memset(&attr, 0, sizeof(attr));
-	attr.attr_set = MOUNT_ATTR_RDONLY;
-	attr.propagation = MS_PRIVATE;
-	if (mount_setattr(fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr,
-	    sizeof(attr)) == -1) {
-		int e = errno;
-
-		close(fd);
-		errno = e;
-		return -1;
-	}
+		fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	return fd;
+}
+
+/*
+ * Is the directory a (dev, ino) one of fd's directory or its ancestors?
+ * Walks ".." up to the root.  The work directory is emptied at mount, so
+ * it must not hold the upper layer, and it must not show inside it.
+ */
+static int
+contains(int fd, const struct stat *a)
+{
+	struct stat st, pst;
+	int cur, up, found = 0;
+
+	if ((cur = dup(fd)) == -1)
+		return -1;
+	for (;;) {
+		if (fstat(cur, &st) == -1)
+			break;
+		if (st.st_dev == a->st_dev && st.st_ino == a->st_ino) {
+			found = 1;
+			break;
+		}
+		if ((up = openat(cur, "..", O_RDONLY | O_DIRECTORY |
+		    O_CLOEXEC)) == -1)
+			break;
+		if (fstat(up, &pst) == -1 || (pst.st_dev == st.st_dev &&
+		    pst.st_ino == st.st_ino)) {
+			close(up);
+			break;		/* the root */
+		}
+		close(cur);
+		cur = up;
+	}
+	close(cur);
+	return found;
 }
 
 static int
@@ -141,6 +161,14 @@ main(int argc, char *argv[])
 		status = 2;
 		goto out;
 	}
+	if (opts.lowerdir == NULL || opts.upperdir == NULL ||
+	    opts.workdir == NULL) {
+		fprintf(stderr, "overpackfs: -o lowerdir=, upperdir= and "
+		    "workdir= are all needed\n");
+		usage(stderr);
+		status = 2;
+		goto out;
+	}
 	if ((cfg.upperfd = open_dir("upperdir", opts.upperdir, 0)) == -1 ||
 	    (cfg.workfd = open_dir("workdir", opts.workdir, 0)) == -1 ||
 	    (cfg.lowerfd = open_dir("lowerdir", opts.lowerdir, -1)) == -1)
@@ -152,9 +180,11 @@ main(int argc, char *argv[])
 		    opts.upperdir);
 		goto out;
 	}
-	if (ust.st_ino == wst.st_ino) {
-		fprintf(stderr, "overpackfs: workdir and upperdir are the same "
-		    "directory '%s'\n", opts.upperdir);
+	if (contains(cfg.upperfd, &wst) > 0 || contains(cfg.workfd, &ust) > 0) {
+		fprintf(stderr, "overpackfs: workdir '%s' and upperdir '%s' "
+		    "must not contain each other\n", opts.workdir,
+		    opts.upperdir);
+		status = 2;
 		goto out;
 	}
 	cfg.upperdir = opts.upperdir;

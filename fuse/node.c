@@ -54,16 +54,7 @@ node_table_init(struct fs *fs)
 static void
 node_free(struct fs *fs, struct node *n)
 {
-	int l, closed = 0;
-
-	for (l = UP; l <= LO; l++)
-		if (n->fd[l] >= 0) {
-			close(n->fd[l]);
-			n->fd[l] = -1;
-			closed++;
-		}
-	if (closed)
-		fdc_account(fs, n, -closed);
+	fdc_forget(fs, n);
 	free(n->name);
 	free(n->lowerpath);
 	dirlist_free(n->dl);

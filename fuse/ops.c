@@ -1113,7 +1113,8 @@ rd_add(void *arg, const char *name, uint64_t num, unsigned char type,
 		    &ep.attr, next);
 	else {
 		if (strcmp(name, ".") != 0 && strcmp(name, "..") != 0 &&
-		    do_lookup(rb->fs, rb->dir, name, &ep, &n) != 0)
+		    (do_lookup(rb->fs, rb->dir, name, &ep, &n) != 0 ||
+		    n == NULL))
 			return 0;	/* gone meanwhile: leave it out */
 		len = fuse_add_direntry_plus(rb->req, rb->p, rb->rem, name,
 		    &ep, next);

@@ -58,6 +58,7 @@
 #include "overpack.h"
 #include "pack.h"
 #include "run.h"
+#include "tree.h"
 
 static const char *const run_devnodes[] = {
 	"null", "zero", "full", "random", "urandom", "tty",
@@ -379,6 +380,42 @@ make_mountpoint(struct child *c, const char *path, int isfile)
 	free(p);
 }
 
+/*
+ * I's root is the host's, and from inside the clean room /proc/1/root
+ * would lead there.  Once C is forked, I moves into a jail of its own: an
+ * empty directory on the hiding tmpfs with just a procfs of the new PID
+ * namespace, which the filesystem needs for /proc/self/fd.  The view
+ * stays reachable through an fd, for the final detach.
+ */
+static int
+jail(struct run *r)
+{
+	char *j, *proc;
+	int mntfd;
+
+	if ((mntfd = open(r->mnt, O_PATH | O_DIRECTORY | O_CLOEXEC)) == -1)
+		err(EXIT_RUNFAIL, "cannot open '%s'", r->mnt);
+	xasprintf(&j, "%s/jail", r->hide);
+	xasprintf(&proc, "%s/proc", j);
+	if (mkdir(j, 0700) == -1)
+		err(EXIT_RUNFAIL, "cannot create '%s'", j);
+	/* Its own small tmpfs, made read-only once proc is in it. */
+	if (mount("tmpfs", j, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+	    "size=4k,mode=0555") == -1 || mkdir(proc, 0555) == -1)
+		err(EXIT_RUNFAIL, "cannot make '%s'", j);
+	if (mount("proc", proc, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+	    NULL) == -1)
+		err(EXIT_RUNFAIL, "cannot mount proc on '%s'", proc);
+	if (mount(NULL, j, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID |
+	    MS_NODEV | MS_NOEXEC, NULL) == -1)
+		err(EXIT_RUNFAIL, "cannot make '%s' read-only", j);
+	if (chroot(j) == -1 || chdir("/") == -1)
+		err(EXIT_RUNFAIL, "cannot enter '%s'", j);
+	free(j);
+	free(proc);
+	return mntfd;
+}
+
 static int
 clone_tree(const char *path, int recursive)
 {
@@ -650,37 +687,44 @@ undo_records(struct run *r, char *buf, size_t len)
 		rec[n++] = p;
 	}
 	for (i = n; i-- > 0; ) {
+		/*
+		 * The command may have replaced a parent with a symlink:
+		 * reach the entry beneath the upper layer, no symlinks.
+		 */
 		p = rec[i] + 1;
-		if (fstatat(r->upfd, p, &st, AT_SYMLINK_NOFOLLOW) == -1)
+		if ((slash = strrchr(p, '/')) != NULL) {
+			*slash = '\0';
+			name = slash + 1;
+			dfd = tree_open_beneath(r->upfd, p, O_RDONLY |
+			    O_DIRECTORY);
+		} else {
+			name = p;
+			dfd = tree_open_beneath(r->upfd, "", O_RDONLY |
+			    O_DIRECTORY);
+		}
+		if (dfd == -1 ||
+		    fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == -1) {
+			if (dfd != -1)
+				close(dfd);
 			continue;
+		}
 		switch (rec[i][0]) {
 		case RUN_REC_FILE:
 		case RUN_REC_FILEWH:
 			ok = S_ISREG(st.st_mode) && st.st_size == 0 &&
-			    unlinkat(r->upfd, p, 0) == 0;
+			    unlinkat(dfd, name, 0) == 0;
 			break;
 		default:
 			ok = S_ISDIR(st.st_mode) &&
-			    unlinkat(r->upfd, p, AT_REMOVEDIR) == 0;
+			    unlinkat(dfd, name, AT_REMOVEDIR) == 0;
 			break;
 		}
-		if (!ok || (rec[i][0] != RUN_REC_DIRWH &&
-		    rec[i][0] != RUN_REC_FILEWH))
-			continue;
-		if ((slash = strrchr(p, '/')) != NULL) {
-			*slash = '\0';
-			name = slash + 1;
-			dfd = openat(r->upfd, p, O_RDONLY | O_DIRECTORY |
-			    O_NOFOLLOW | O_CLOEXEC);
-		} else {
-			name = p;
-			dfd = dup(r->upfd);
-		}
-		if (dfd == -1 || layer_mkwhiteout(dfd, name) == -1)
+		if (ok && (rec[i][0] == RUN_REC_DIRWH ||
+		    rec[i][0] == RUN_REC_FILEWH) &&
+		    layer_mkwhiteout(dfd, name) == -1)
 			warn("cannot restore the whiteout '%s' in '%s'", name,
 			    r->upper);
-		if (dfd != -1)
-			close(dfd);
+		close(dfd);
 	}
 	free(rec);
 }
@@ -788,7 +832,8 @@ init_main(struct run *r, int deathfd)
 	char *recbuf;
 	size_t reclen;
 	pid_t cpid;
-	int treefd, gopipe[2], reppipe[2], status, ws, joined;
+	char mntpath[32];
+	int treefd, gopipe[2], reppipe[2], status, ws, joined, mntfd;
 
 	/* Die with P; P may have died before the prctl, so look. */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1)
@@ -822,14 +867,13 @@ init_main(struct run *r, int deathfd)
 		r->hide = r->work;
 	}
 	/*
-	 * The lower layer: a detached copy of the base mount tree, submounts
-	 * included.  Mounts made later, the view itself among them, are not
+	 * The lower layer: a detached, read-only copy of the base mount
+	 * tree, submounts included, so the kernel itself refuses writes to
+	 * the base.  Mounts made later, the view itself among them, are not
 	 * in it.  treefd keeps the copy's submounts attached; it stays open
 	 * until I exits.
 	 */
-	treefd = open_tree(AT_FDCWD, r->root, OPEN_TREE_CLONE | AT_RECURSIVE |
-	    OPEN_TREE_CLOEXEC);
-	if (treefd == -1)
+	if ((treefd = tree_clone_ro(r->root)) == -1)
 		err(EXIT_RUNFAIL, "cannot clone the mount tree at '%s'",
 		    r->root);
 	if ((cfg.lowerfd = openat(treefd, ".", O_RDONLY | O_DIRECTORY |
@@ -871,6 +915,7 @@ init_main(struct run *r, int deathfd)
 	close_sources(&src);
 	close(gopipe[0]);
 	close(reppipe[1]);
+	mntfd = jail(r);
 	errno = pthread_create(&loop, NULL, loop_thread, fs);
 	if (errno != 0)
 		err(EXIT_RUNFAIL, "cannot start the filesystem's thread");
@@ -887,8 +932,10 @@ init_main(struct run *r, int deathfd)
 	 * filesystem's session, so its loop returns.
 	 */
 	opfs_exit(fs);
-	if (umount2(r->mnt, MNT_DETACH) == -1)
+	snprintf(mntpath, sizeof(mntpath), "/proc/self/fd/%d", mntfd);
+	if (umount2(mntpath, MNT_DETACH) == -1)
 		warn("cannot unmount '%s'", r->mnt);
+	close(mntfd);
 	clock_gettime(CLOCK_REALTIME, &ts);
 	ts.tv_sec += 10;
 	joined = pthread_timedjoin_np(loop, NULL, &ts) == 0;

@@ -76,8 +76,8 @@ test_expect_success '/tmp is a fresh tmpfs, not captured' '
 		test ! -e /tmp/overpack-t2001.$$ &&
 		stat -f -c %T /tmp | grep -qx tmpfs &&
 		test \$(stat -c %a /tmp) = 1777 &&
-		echo x >/tmp/scratch" &&
-	test_path_is_missing /tmp/scratch &&
+		echo x >/tmp/overpack-t2001-scratch.$$" &&
+	test_path_is_missing /tmp/overpack-t2001-scratch.$$ &&
 	test_path_is_missing up/tmp
 '
 test_expect_success '/sys is read-only and /dev has devices' '

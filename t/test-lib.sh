@@ -93,6 +93,14 @@ test_cmp() { diff -u "$1" "$2"; }
 test_path_is_file() { [ -f "$1" ] || { echo "not a file: $1"; return 1; }; }
 test_path_is_dir() { [ -d "$1" ] || { echo "not a directory: $1"; return 1; }; }
 test_path_is_missing() { ! [ -e "$1" ] && ! [ -L "$1" ] || { echo "exists: $1"; return 1; }; }
+test_expect_code() {
+	_want=$1
+	shift
+	"$@"
+	_s=$?
+	[ "$_s" -eq "$_want" ] ||
+		{ echo "exit status $_s, wanted $_want: $*"; return 1; }
+}
 test_must_fail() { "$@"; _s=$?; [ $_s -ne 0 ] && [ $_s -lt 129 ] || { echo "should have failed (status $_s): $*"; return 1; }; }
 
 require_root() {
