@@ -35,8 +35,9 @@ conf_make() {
 		mkdir -p "$D" && (cd "$D" && eval "$1") ||
 			{ echo "Bail out! conf_make failed in $D"; exit 1; }
 	done
+	# -execdir: paths of 4096 bytes and more are fine below $D.
 	find "$L/lower" "$L/copied" "$U/upper" "$H" \
-	    -exec touch -h -d "@$T0" {} + ||
+	    -execdir touch -h -d "@$T0" {} + ||
 		{ echo "Bail out! cannot set the times"; exit 1; }
 }
 
