@@ -405,6 +405,8 @@ copy_up_locked(struct fs *fs, struct node *n, int lfd, int pu,
 	}
 	node_set_upper(fs, n, fd, &ust);
 	n->metacopy = S_ISREG(st.st_mode) && (flags & COPYUP_META);
+	if (!S_ISDIR(st.st_mode) && st.st_nlink > 1)
+		node_record_copy(fs, &n->key[LO], fd);
 	if (anon)
 		n->pinned = 1;
 	return 0;
@@ -455,6 +457,30 @@ data_copy_up(struct fs *fs, int lfd, int ufd, int flags)
 }
 
 /*
+ * n was copied up under one of its names: give the copy its other known
+ * names too, as hard links, so that what is written through any of them
+ * shows through all, as on the host.  A name that was deleted or taken
+ * meanwhile is left alone.  The caller holds n busy.
+ */
+static void
+link_aliases(struct fs *fs, struct node *n, struct alias *a)
+{
+	struct stat st;
+	int ufd, apu;
+
+	for (; a != NULL; a = a->next) {
+		node_hold(fs, a->parent);
+		if (copy_up(fs, a->parent, 0) == 0 &&
+		    (ufd = node_fd(fs, n, UP)) >= 0 &&
+		    (apu = node_fd(fs, a->parent, UP)) >= 0 &&
+		    fstatat(apu, a->name, &st, AT_SYMLINK_NOFOLLOW) == -1 &&
+		    errno == ENOENT)
+			(void)linkat(ufd, "", apu, a->name, AT_EMPTY_PATH);
+		node_put(fs, a->parent);
+	}
+}
+
+/*
  * Make sure n has an upper object, copying its ancestors first: with
  * COPYUP_META a regular file may get a metadata-only copy; otherwise a
  * metacopy gets its data.  Returns 0 or an errno.  The caller holds n busy.
@@ -462,6 +488,7 @@ data_copy_up(struct fs *fs, int lfd, int ufd, int flags)
 int
 copy_up(struct fs *fs, struct node *n, int flags)
 {
+	struct alias *aliases;
 	struct node *p;
 	char *name;
 	int error = 0, lfd, pu, ufd;
@@ -498,7 +525,12 @@ copy_up(struct fs *fs, struct node *n, int flags)
 	/* Only a rename moves a node, and a rename copies it up first. */
 	if (!n->has[UP])
 		error = copy_up_locked(fs, n, lfd, pu, n->name, flags);
+	aliases = error == 0 ? node_take_aliases(fs, n) : NULL;
 	pthread_mutex_unlock(&n->lock);
+	if (aliases != NULL) {
+		link_aliases(fs, n, aliases);
+		alias_free(fs, aliases);
+	}
 	/* A racing metadata-only copy-up may have won: finish the job. */
 	if (error == 0 && !(flags & COPYUP_META) && node_data_layer(n) == LO)
 		error = copy_up(fs, n, flags);

@@ -48,6 +48,18 @@
 enum { UP = 0, LO = 1 };		/* layer index */
 
 struct dirlist;
+struct node;
+
+/*
+ * Another name of a lower-only file with hard links, seen by lookup.  A
+ * copy-up links every known name to the copy, so a write through one
+ * name shows through the others, as on the host.  Holds a ref on parent.
+ */
+struct alias {
+	struct node	*parent;
+	char		*name;		/* owned */
+	struct alias	*next;
+};
 
 struct objkey {
 	dev_t		 dev;
@@ -73,6 +85,7 @@ struct node {
 					   the data is the lower file's */
 	unsigned char	 nocap;		/* atomic; known to have no
 					   security.capability */
+	struct alias	*aliases;	/* lock; other names while lower-only */
 	unsigned	 moves;		/* lock; bumped by every rename */
 	char		*lowerpath;	/* the lower object's path from the
 					   base root ("" for the root), or
@@ -91,6 +104,9 @@ struct imap_ent {
 	dev_t		 dev;
 	ino_t		 ino;
 	uint64_t	 num;
+	struct file_handle *copy;	/* a lower file with hard links:
+					   its upper copy, to link the other
+					   names to; owned */
 	struct imap_ent	*next;
 };
 
@@ -145,6 +161,8 @@ int		 node_make(struct fs *, struct node *, const char *,
 		    struct entry *, int, struct node **);
 int		 node_alias(struct fs *, struct node *, const struct stat *);
 uint64_t	 node_number(struct fs *, dev_t, ino_t);
+void		 node_record_copy(struct fs *, const struct objkey *, int);
+struct file_handle *node_copy_of(struct fs *, const struct stat *);
 struct node	*node_find_live(struct fs *, const struct stat *);
 /* fdcache.c */
 void		 fdc_account(struct fs *, struct node *, int);
@@ -160,6 +178,10 @@ void		 node_pin(struct fs *, struct node *);
 int		 node_stat(struct fs *, struct node *, struct stat *);
 char		*node_name(struct fs *, struct node *, struct node **);
 void		 node_moved(struct fs *, struct node *, struct node *, char *);
+void		 node_unname(struct fs *, struct node *, struct node *,
+		    const char *);
+struct alias	*node_take_aliases(struct fs *, struct node *);
+void		 alias_free(struct fs *, struct alias *);
 
 /* dir.c */
 int		 entry_find(struct fs *, struct node *, const char *,

@@ -56,6 +56,7 @@ node_free(struct fs *fs, struct node *n)
 {
 	fdc_forget(fs, n);
 	free(n->name);
+	/* Alias parents are released by the caller (release_locked). */
 	free(n->lowerpath);
 	dirlist_free(n->dl);
 	pthread_mutex_destroy(&n->dl_lock);
@@ -78,6 +79,7 @@ node_table_free(struct fs *fs)
 	for (i = 0; fs->imap && i < fs->imap_size; i++)
 		for (e = fs->imap[i]; e; e = en) {
 			en = e->next;
+			free(e->copy);
 			free(e);
 		}
 	free(fs->nodes);
@@ -150,7 +152,7 @@ imap_add(struct fs *fs, dev_t dev, ino_t ino, uint64_t num)
 		e->num = num;
 		return 0;
 	}
-	if ((e = malloc(sizeof(*e))) == NULL)
+	if ((e = calloc(1, sizeof(*e))) == NULL)
 		return ENOMEM;
 	if (fs->nimap >= fs->imap_size)
 		imap_grow(fs);
@@ -246,11 +248,22 @@ static void
 release_locked(struct fs *fs, struct node *n)
 {
 	struct node *parent;
+	struct alias *a, *an;
 
 	while (n != NULL && node_unused(fs, n)) {
 		nodes_del(fs, n);
 		parent = n->parent;
+		a = n->aliases;
+		n->aliases = NULL;
 		node_free(fs, n);
+		/* Rare: a freed file that still knew other names. */
+		for (; a != NULL; a = an) {
+			an = a->next;
+			a->parent->refs--;
+			release_locked(fs, a->parent);
+			free(a->name);
+			free(a);
+		}
 		if ((n = parent) != NULL)
 			n->refs--;
 	}
@@ -289,6 +302,102 @@ node_find_live(struct fs *fs, const struct stat *st)
 		__atomic_add_fetch(&n->busy, 1, __ATOMIC_ACQ_REL);
 	pthread_mutex_unlock(&fs->table_lock);
 	return n;
+}
+
+/*
+ * n, a lower-only file with other links, was just found as parent/name:
+ * remember the name if it is new.  Called with n->lock held.
+ */
+static void
+add_alias(struct fs *fs, struct node *n, struct node *parent,
+    const char *name)
+{
+	struct alias *a;
+
+	if (n->parent == parent && strcmp(n->name, name) == 0)
+		return;
+	for (a = n->aliases; a != NULL; a = a->next)
+		if (a->parent == parent && strcmp(a->name, name) == 0)
+			return;
+	if ((a = calloc(1, sizeof(*a))) == NULL ||
+	    (a->name = strdup(name)) == NULL) {
+		free(a);
+		return;		/* only the copy-up of this name is lost */
+	}
+	a->parent = parent;
+	pthread_mutex_lock(&fs->table_lock);
+	parent->refs++;
+	pthread_mutex_unlock(&fs->table_lock);
+	a->next = n->aliases;
+	n->aliases = a;
+}
+
+/* Take n's alias list (to link or drop).  Called with n->lock held. */
+struct alias *
+node_take_aliases(struct fs *fs, struct node *n)
+{
+	struct alias *a = n->aliases;
+
+	n->aliases = NULL;
+	return a;
+}
+
+void
+alias_free(struct fs *fs, struct alias *a)
+{
+	struct alias *an;
+
+	for (; a != NULL; a = an) {
+		an = a->next;
+		pthread_mutex_lock(&fs->table_lock);
+		a->parent->refs--;
+		release_locked(fs, a->parent);
+		pthread_mutex_unlock(&fs->table_lock);
+		free(a->name);
+		free(a);
+	}
+}
+
+/*
+ * The name parent/name of n is gone (unlinked, or renamed over): forget
+ * it.  If it was n's own name, another known name takes its place, so
+ * that n can still be found (and copied up) by name.
+ */
+void
+node_unname(struct fs *fs, struct node *n, struct node *parent,
+    const char *name)
+{
+	struct alias **ap, *a, *dead = NULL;
+	struct node *drop = NULL;
+
+	pthread_mutex_lock(&n->lock);
+	if (n->parent == parent && strcmp(n->name, name) == 0) {
+		if ((a = n->aliases) != NULL) {
+			n->aliases = a->next;
+			drop = n->parent;
+			free(n->name);
+			n->name = a->name;
+			n->parent = a->parent;	/* a's ref moves over */
+			n->moves++;
+			free(a);
+		}
+	} else
+		for (ap = &n->aliases; *ap != NULL; ap = &(*ap)->next)
+			if ((*ap)->parent == parent &&
+			    strcmp((*ap)->name, name) == 0) {
+				dead = *ap;
+				*ap = dead->next;
+				dead->next = NULL;
+				break;
+			}
+	pthread_mutex_unlock(&n->lock);
+	if (drop != NULL) {
+		pthread_mutex_lock(&fs->table_lock);
+		drop->refs--;
+		release_locked(fs, drop);
+		pthread_mutex_unlock(&fs->table_lock);
+	}
+	alias_free(fs, dead);
 }
 
 /* Take e's fds into n where n has none cached; close the rest. */
@@ -341,6 +450,13 @@ node_make(struct fs *fs, struct node *parent, const char *name,
 		else
 			__atomic_add_fetch(&n->busy, 1, __ATOMIC_ACQ_REL);
 		pthread_mutex_unlock(&fs->table_lock);
+		if (e->upper < 0 && !S_ISDIR(e->st.st_mode) &&
+		    e->lst.st_nlink > 1) {
+			pthread_mutex_lock(&n->lock);
+			if (!n->has[UP])
+				add_alias(fs, n, parent, name);
+			pthread_mutex_unlock(&n->lock);
+		}
 		adopt_fds(fs, n, e);
 		entry_free(e);
 		*out = n;
@@ -409,6 +525,56 @@ node_alias(struct fs *fs, struct node *n, const struct stat *ust)
 	error = imap_add(fs, ust->st_dev, ust->st_ino, n->ino);
 	pthread_mutex_unlock(&fs->table_lock);
 	return error;
+}
+
+/*
+ * The lower file key, which has hard links, was copied up as the upper
+ * object at fd: remember a handle of the copy, so that a name of the same
+ * lower file looked up later, even after the kernel forgot the node, is
+ * linked to the copy instead of showing the old contents.  This is kernel
+ * overlayfs's index, kept in memory for the life of the mount.
+ */
+void
+node_record_copy(struct fs *fs, const struct objkey *key, int fd)
+{
+	struct file_handle *h;
+	struct imap_ent *ie;
+	int mid;
+
+	if ((h = malloc(sizeof(*h) + MAX_HANDLE_SZ)) == NULL)
+		return;
+	h->handle_bytes = MAX_HANDLE_SZ;
+	if (name_to_handle_at(fd, "", h, &mid, AT_EMPTY_PATH) == -1) {
+		free(h);
+		return;		/* no handles here: links come apart */
+	}
+	pthread_mutex_lock(&fs->table_lock);
+	if ((ie = imap_find(fs, key->dev, key->ino)) != NULL) {
+		free(ie->copy);
+		ie->copy = h;
+		h = NULL;
+	}
+	pthread_mutex_unlock(&fs->table_lock);
+	free(h);
+}
+
+/* A copy of the handle node_record_copy kept for st's object, or NULL. */
+struct file_handle *
+node_copy_of(struct fs *fs, const struct stat *st)
+{
+	struct file_handle *h = NULL;
+	struct imap_ent *ie;
+	size_t len;
+
+	pthread_mutex_lock(&fs->table_lock);
+	if ((ie = imap_find(fs, st->st_dev, st->st_ino)) != NULL &&
+	    ie->copy != NULL) {
+		len = sizeof(*h) + ie->copy->handle_bytes;
+		if ((h = malloc(len)) != NULL)
+			memcpy(h, ie->copy, len);
+	}
+	pthread_mutex_unlock(&fs->table_lock);
+	return h;
 }
 
 /* The number of the object (dev, ino), assigning one on first sight. */

@@ -142,6 +142,59 @@ op_init(void *data, struct fuse_conn_info *conn)
 }
 
 /*
+ * A lower file with hard links was copied up under another name: this
+ * name of it, found now, becomes a link to the copy, so that it shows
+ * what was written through the other (as on the host).
+ */
+static int
+link_name(struct fs *fs, struct node *n, struct node *p, const char *name)
+{
+	struct stat st;
+	int error, nu, pu;
+
+	if ((error = copy_up(fs, p, 0)) != 0)
+		return error;
+	if ((nu = node_fd(fs, n, UP)) < 0 || (pu = node_fd(fs, p, UP)) < 0)
+		return nu < 0 ? -nu : -pu;
+	if (fstatat(pu, name, &st, AT_SYMLINK_NOFOLLOW) == 0)
+		return EEXIST;		/* taken meanwhile */
+	return linkat(nu, "", pu, name, AT_EMPTY_PATH) == -1 ? errno : 0;
+}
+
+/*
+ * The same, for a name found after the kernel forgot the file's node: the
+ * copy is found by the handle recorded at copy-up.  ENOENT when there is
+ * no copy.
+ */
+static int
+relink_copy(struct fs *fs, struct node *p, const char *name,
+    const struct stat *lst)
+{
+	struct file_handle *h;
+	struct stat st;
+	int error = 0, fd = -1, pu;
+
+	if ((h = node_copy_of(fs, lst)) == NULL)
+		return ENOENT;
+	if ((error = copy_up(fs, p, 0)) != 0)
+		goto out;
+	if ((pu = node_fd(fs, p, UP)) < 0) {
+		error = -pu;
+		goto out;
+	}
+	if ((fd = open_by_handle_at(fs->upperfd, h, O_PATH | O_CLOEXEC)) == -1 ||
+	    fstatat(fd, "", &st, AT_EMPTY_PATH) == -1 || st.st_nlink == 0)
+		error = ENOENT;		/* the copy is gone since */
+	else if (linkat(fd, "", pu, name, AT_EMPTY_PATH) == -1)
+		error = errno;
+out:
+	if (fd != -1)
+		close(fd);
+	free(h);
+	return error;
+}
+
+/*
  * Look up parent/name for the kernel: fill ep (ino 0 for a negative entry,
  * cached like a positive one) and count the lookup.  The attributes come
  * from the stat entry_find took.
@@ -153,7 +206,7 @@ do_lookup(struct fs *fs, struct node *p, const char *name,
 	struct entry e;
 	struct stat st;
 	struct node *n;
-	int error, merged;
+	int error, merged, linked;
 
 	*np = NULL;
 	error = entry_find(fs, p, name, &e);
@@ -164,10 +217,20 @@ do_lookup(struct fs *fs, struct node *p, const char *name,
 	}
 	if (error != 0)
 		return error;
+	linked = e.upper < 0 && !S_ISDIR(e.st.st_mode) && e.lst.st_nlink > 1;
+	if (linked && relink_copy(fs, p, name, &e.lst) == 0) {
+		/* Now a link to the copy: look again. */
+		entry_free(&e);
+		if ((error = entry_find(fs, p, name, &e)) != 0)
+			return error;
+		linked = 0;
+	}
 	st = e.st;
 	merged = e.upper >= 0 && e.lower >= 0;
 	if ((error = node_make(fs, p, name, &e, MAKE_LOOKUP, &n)) != 0)
 		return error;
+	if (linked && node_has(n, UP) && link_name(fs, n, p, name) == 0)
+		(void)node_stat(fs, n, &st);	/* the copy's, now */
 	st.st_ino = n->ino;
 	if (merged && S_ISDIR(st.st_mode))
 		st.st_nlink = 1;
@@ -641,15 +704,19 @@ do_remove(struct fs *fs, struct node *p, const char *name, int isdir)
 		error = -pu;
 	if (error == 0) {
 		low = lower_has(fs, p, name);
+		victim = node_find_live(fs, &e.st);
 		if (e.upper >= 0) {
 			/* The kernel may still use it: keep it reachable. */
-			if ((victim = node_find_live(fs, &e.st)) != NULL) {
+			if (victim != NULL)
 				node_pin(fs, victim);
-				node_put(fs, victim);
-			}
 			error = upper_remove(fs, pu, name, isdir, low);
 		} else if (layer_mkwhiteout(pu, name) == -1)
 			error = errno;
+		if (victim != NULL) {
+			if (error == 0)
+				node_unname(fs, victim, p, name);
+			node_put(fs, victim);
+		}
 	}
 	entry_free(&e);
 	return error;
@@ -759,10 +826,11 @@ do_move(struct fs *fs, struct rename_args *a, struct node *s,
 
 	if ((sname = strdup(a->newname)) == NULL)
 		return ENOMEM;
-	if (texists && te->upper >= 0 &&
-	    (victim = node_find_live(fs, &te->st)) != NULL) {
+	if (texists && (victim = node_find_live(fs, &te->st)) != NULL) {
 		/* The replaced object may still be used by the kernel. */
-		node_pin(fs, victim);
+		if (te->upper >= 0)
+			node_pin(fs, victim);
+		node_unname(fs, victim, a->np, a->newname);
 		node_put(fs, victim);
 	}
 	pthread_mutex_lock(&s->lock);
