@@ -51,6 +51,7 @@
 #include "fmt.h"
 #include "layer.h"
 #include "pack.h"
+#include "tree.h"
 #include "walk.h"
 
 #define PACK_USAGE \
@@ -200,21 +201,73 @@ format_guess(const char *output, const struct fmt_ops **ops)
 static const char *
 idname(struct idcache *c, unsigned long id, int group)
 {
-	struct passwd *pw;
-	struct group *gr;
 	size_t i;
 
 	for (i = 0; i < c->n; i++)
 		if (c->v[i].id == id)
 			return c->v[i].name;
-	c->v = xrealloc(c->v, (c->n + 1) * sizeof(*c->v));
-	c->v[c->n].id = id;
-	c->v[c->n].name = NULL;
-	if (group && (gr = getgrgid(id)) != NULL)
-		c->v[c->n].name = xstrdup(gr->gr_name);
-	else if (!group && (pw = getpwuid(id)) != NULL)
-		c->v[c->n].name = xstrdup(pw->pw_name);
-	return c->v[c->n++].name;
+	/* Id 0 is root everywhere, with or without an etc/passwd. */
+	return id == 0 ? "root" : NULL;
+}
+
+/*
+ * The file name (etc/passwd, etc/group) of the packaged tree, open: the
+ * upper layer's when it has the whole file, else the base's.  Never the
+ * packing host's: names must follow the tree, and the same tree must give
+ * the same package anywhere.
+ */
+static FILE *
+tree_file(int upfd, int rootfd, const char *name)
+{
+	struct stat st;
+	FILE *fp;
+	int fd = -1;
+
+	if ((fd = tree_open_beneath(upfd, name, O_RDONLY)) != -1 &&
+	    (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
+	    layer_is_metacopy(fd, "") != 0)) {
+		close(fd);	/* a whiteout, or a metacopy: the base's */
+		fd = -1;
+	}
+	if (fd == -1 && rootfd != -1)
+		fd = tree_open_beneath(rootfd, name, O_RDONLY);
+	if (fd == -1)
+		return NULL;
+	if ((fp = fdopen(fd, "r")) == NULL)
+		close(fd);
+	return fp;
+}
+
+/* Load users and groups from the packaged tree; the first name wins. */
+static void
+idcache_load(struct pack *p, int upfd, int rootfd)
+{
+	struct passwd *pw;
+	struct group *gr;
+	FILE *fp;
+
+	if ((fp = tree_file(upfd, rootfd, "etc/passwd")) != NULL) {
+		while ((pw = fgetpwent(fp)) != NULL)
+			if (idname(&p->users, pw->pw_uid, 0) == NULL) {
+				p->users.v = xrealloc(p->users.v,
+				    (p->users.n + 1) * sizeof(*p->users.v));
+				p->users.v[p->users.n].id = pw->pw_uid;
+				p->users.v[p->users.n++].name =
+				    xstrdup(pw->pw_name);
+			}
+		fclose(fp);
+	}
+	if ((fp = tree_file(upfd, rootfd, "etc/group")) != NULL) {
+		while ((gr = fgetgrent(fp)) != NULL)
+			if (idname(&p->groups, gr->gr_gid, 1) == NULL) {
+				p->groups.v = xrealloc(p->groups.v,
+				    (p->groups.n + 1) * sizeof(*p->groups.v));
+				p->groups.v[p->groups.n].id = gr->gr_gid;
+				p->groups.v[p->groups.n++].name =
+				    xstrdup(gr->gr_name);
+			}
+		fclose(fp);
+	}
 }
 
 static void
@@ -350,6 +403,9 @@ sparse_map(int fd, const struct stat *st, struct seg **segs)
 		n++;
 		off = hole;
 	}
+	/* Data everywhere after all (holes too small to see): not sparse. */
+	if (n == 1 && (*segs)[0].off == 0 && (*segs)[0].len == st->st_size)
+		goto whole;
 	/* A final empty segment marks the end of a file ending in a hole. */
 	*segs = xrealloc(*segs, (n + 1) * sizeof(**segs));
 	(*segs)[n].off = st->st_size;
@@ -853,32 +909,39 @@ publish(struct pack *p)
 	char *delpath, *dir;
 	int dfd, r = -1;
 
-	if (p->sidetmp != NULL) {
-		if (rename(p->sidetmp, p->sidepath) == -1) {
-			warn("cannot write '%s'", p->sidepath);
-			return -1;
-		}
-		free(p->sidetmp);
-		p->sidetmp = NULL;
-	}
+	/*
+	 * The package first: if that fails, nothing is published.  The
+	 * files beside it follow; if one of those fails, say which is stale.
+	 */
 	xasprintf(&delpath, "%s.deleted", p->output);
-	if (p->deltmp != NULL) {
-		if (rename(p->deltmp, delpath) == -1) {
-			warn("cannot write '%s'", delpath);
-			goto out;
-		}
-		free(p->deltmp);
-		p->deltmp = NULL;
-	} else if (unlink(delpath) == -1 && errno != ENOENT) {
-		warn("cannot remove stale '%s'", delpath);
-		goto out;
-	}
 	if (rename(p->tmp, p->output) == -1) {
 		warn("cannot write '%s'", p->output);
 		goto out;
 	}
 	free(p->tmp);
 	p->tmp = NULL;
+	if (p->sidetmp != NULL) {
+		if (rename(p->sidetmp, p->sidepath) == -1) {
+			warn("wrote '%s' but not '%s'", p->output,
+			    p->sidepath);
+			goto out;
+		}
+		free(p->sidetmp);
+		p->sidetmp = NULL;
+	}
+	if (p->deltmp != NULL) {
+		if (rename(p->deltmp, delpath) == -1) {
+			warn("wrote '%s' but not its deletions '%s'",
+			    p->output, delpath);
+			goto out;
+		}
+		free(p->deltmp);
+		p->deltmp = NULL;
+	} else if (unlink(delpath) == -1 && errno != ENOENT) {
+		warn("wrote '%s' but cannot remove the stale '%s'", p->output,
+		    delpath);
+		goto out;
+	}
 	slash = strrchr(p->output, '/');
 	if (slash == NULL)
 		dir = xstrdup(".");
@@ -1166,6 +1229,7 @@ pack_ops(const char *upper, const char *root, const char *output,
 		warn("cannot open root '%s'", root);
 		goto out;
 	}
+	idcache_load(p, upfd, rootfd);
 	if (ops != NULL)
 		p->fd = payload_open(output);
 	else if ((p->fd = tmpfile_at(output, "", &p->tmp)) == -1)

@@ -6,13 +6,16 @@ test_description='overpack pack: modes, owners, times, links, names, usage'
 command -v bsdtar >/dev/null || skip_all "needs bsdtar (libarchive-tools)"
 
 test_expect_success 'build an upper layer' '
-	mkdir -p up/usr/bin up/srv/tmp up/etc base &&
+	mkdir -p up/usr/bin up/srv/tmp up/etc base/etc &&
+	printf "root:x:0:0::/root:/bin/sh\ndaemon:x:1:1::/:/bin/sh\n" \
+	    >base/etc/passwd &&
+	printf "root:x:0:\ndaemon:x:1:\n" >base/etc/group &&
 	echo tool >up/usr/bin/tool && chmod 4755 up/usr/bin/tool &&
 	echo sg >up/usr/bin/sg && chmod 2711 up/usr/bin/sg &&
 	chmod 1777 up/srv/tmp &&
 	echo conf >up/etc/conf && chmod 0640 up/etc/conf &&
 	chown 1234:5678 up/etc/conf &&
-	echo d >up/etc/daemon.conf && chown daemon:daemon up/etc/daemon.conf &&
+	echo d >up/etc/daemon.conf && chown 1:1 up/etc/daemon.conf &&
 	ln -s ../etc/conf up/usr/bin/link &&
 	ln up/usr/bin/tool up/usr/bin/tool-hard &&
 	touch -d "2001-02-03 04:05:06.123456789" up/etc/conf

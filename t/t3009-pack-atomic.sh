@@ -66,4 +66,12 @@ test_expect_success 'a per-file problem is a warning, exit 1, package written' '
 	bsdtar -tf out/warn.tar | grep -qx "./data/small"
 '
 
+test_expect_success 'a package that cannot be published leaves no manifest either' '
+	mkdir -p up3/etc base3/etc out/isdir.tar &&
+	echo gone >base3/etc/old && mknod up3/etc/old c 0 0 &&
+	test_must_fail "$OVERPACK" pack -o out/isdir.tar --root base3 up3 &&
+	test_path_is_missing out/isdir.tar.deleted &&
+	test -z "$(ls -A out/isdir.tar)"
+'
+
 test_done

@@ -10,13 +10,16 @@ META='--name foo --version 1.0nb2 --description "Foo tool
 Foo does things."'
 
 test_expect_success 'build an upper layer below /usr/pkg' '
-	mkdir -p base $P/bin $P/lib $P/share/foo/empty $P/share/doc &&
+	mkdir -p base/etc $P/bin $P/lib $P/share/foo/empty $P/share/doc &&
+	printf "root:x:0:0::/root:/bin/sh\ndaemon:x:1:1::/:/bin/sh\n" \
+	    >base/etc/passwd &&
+	printf "root:x:0:\ndaemon:x:1:\n" >base/etc/group &&
 	printf "#!/bin/sh\necho foo\n" >$P/bin/foo && chmod 755 $P/bin/foo &&
 	printf "x" >$P/bin/suid && chmod 4755 $P/bin/suid &&
 	echo lib >$P/lib/libfoo.so.1 &&
 	ln -s /usr/pkg/lib/libfoo.so.1 $P/lib/libfoo.so &&
 	ln -s ../../../etc/passwd $P/lib/outside-link &&
-	echo data >$P/share/doc/data && chown daemon:daemon $P/share/doc/data &&
+	echo data >$P/share/doc/data && chown 1:1 $P/share/doc/data &&
 	ln $P/share/doc/data $P/share/doc/data2
 '
 
