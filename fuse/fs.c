@@ -131,7 +131,6 @@ opfs_new(const struct opfs_config *cfg, struct fuse_args *args)
 	fs->lowerfd = cfg->lowerfd;
 	fs->upperfd = cfg->upperfd;
 	fs->workfd = cfg->workfd;
-	fs->debug = cfg->debug;
 	fs->timeout = cfg->timeout > 0 ? cfg->timeout : 86400.0;
 	if ((error = node_table_init(fs)) != 0)
 		goto fail;

@@ -116,7 +116,6 @@ struct fs {
 	int		 workfd;
 	dev_t		 workdev;	/* upper and work must share it */
 	char		*upperdir;	/* for messages; owned */
-	int		 debug;
 	double		 timeout;	/* entry and attr cache, seconds */
 	int		 no_opendir;	/* the kernel can skip OPENDIR */
 	struct fuse_session *se;

@@ -188,7 +188,6 @@ main(int argc, char *argv[])
 		goto out;
 	}
 	cfg.upperdir = opts.upperdir;
-	cfg.debug = cl.debug;
 	if (opts.timeout != NULL) {
 		char *end;
 

@@ -1314,6 +1314,54 @@ pack_run(const char *upper, const char *root, const char *output,
 	return pack_ops(upper, root, output, fmt, ops, meta, ex);
 }
 
+/*
+ * Everything pack_layer would refuse that does not depend on the layer:
+ * the format, SOURCE_DATE_EPOCH, the metadata a format needs, and a
+ * writable directory for the output.  overpack run asks before it runs
+ * the command, so that a typo does not cost a whole install.
+ */
+int
+pack_check(const char *output, const char *format)
+{
+	const struct fmt_ops *ops = NULL;
+	const char *file = getenv("OVERPACK_META");
+	struct fmt_meta meta;
+	struct pack p;
+	enum fmt fmt;
+	char *tmp;
+	int fd, st = 0;
+
+	memset(&p, 0, sizeof(p));
+	memset(&meta, 0, sizeof(meta));
+	if (format != NULL && format_parse(format, &fmt, &ops) == -1) {
+		warnx("unknown format '%s' (" FORMAT_NAMES ")", format);
+		return EXIT_USAGE;
+	}
+	if (format == NULL)
+		(void)format_guess(output, &ops);
+	if (epoch_parse(&p) == -1)
+		return EXIT_USAGE;
+	if (file != NULL && *file != '\0' && meta_load(&meta, file) == -1)
+		st = EXIT_USAGE;
+	else if (ops != NULL && ops->check != NULL)
+		st = ops->check(&meta);
+	meta_free(&meta);
+	if (st != 0)
+		return st;
+	if (*output == '\0' || output[strlen(output) - 1] == '/') {
+		warnx("cannot write '%s': %s", output, strerror(EISDIR));
+		return EXIT_USAGE;
+	}
+	if ((fd = tmpfile_at(output, "", &tmp)) == -1) {
+		dir_warn("create package", output, errno);
+		return EXIT_USAGE;
+	}
+	close(fd);
+	unlink(tmp);
+	free(tmp);
+	return 0;
+}
+
 int
 pack_layer(const char *upper, const char *root, const char *output,
     const char *format)

@@ -16,6 +16,13 @@
 int	pack_layer(const char *upper, const char *root, const char *output,
 	    const char *format);
 
+/*
+ * Check what pack_layer would refuse before there is a layer: format,
+ * SOURCE_DATE_EPOCH, metadata, the output's directory.  0 or an exit
+ * status (2), with a message.
+ */
+int	pack_check(const char *output, const char *format);
+
 struct excl;
 struct fmt_meta;
 struct fmt_ops;

@@ -855,7 +855,6 @@ init_main(struct run *r, int deathfd)
 	if ((r->upfd = fcntl(cfg.upperfd, F_DUPFD_CLOEXEC, 0)) == -1)
 		err(EXIT_RUNFAIL, "dup");
 	cfg.upperdir = r->upper;
-	cfg.debug = getenv("OVERPACK_DEBUG") != NULL;
 
 	/* The session's own files must not show in the view: cover them. */
 	if (r->session != NULL) {
@@ -893,7 +892,9 @@ init_main(struct run *r, int deathfd)
 		loopback_up();
 
 	/* opfs_new adds the mount options (see overpackfs(8)). */
-	if (fuse_opt_add_arg(&args, "overpack") == -1)
+	if (fuse_opt_add_arg(&args, "overpack") == -1 ||
+	    (getenv("OVERPACK_DEBUG") != NULL &&
+	    fuse_opt_add_arg(&args, "-d") == -1))
 		errx(EXIT_RUNFAIL, "out of memory");
 	if ((fs = opfs_new(&cfg, &args)) == NULL)
 		err(EXIT_RUNFAIL, "cannot start the overlay filesystem");
@@ -1091,6 +1092,9 @@ cmd_run(int argc, char *argv[])
 		warnx("run: -f needs -o");
 		return EXIT_USAGE;
 	}
+	/* A bad -o or -f must not cost a whole install first. */
+	if (r.output != NULL && (pst = pack_check(r.output, r.format)) != 0)
+		return pst;
 	r.argv = argv;
 
 	if ((r.root = resolve_dir("base root", rootarg)) == NULL)
@@ -1124,9 +1128,11 @@ cmd_run(int argc, char *argv[])
 	status = run_session(&r);
 
 	if (status != 0) {
-		if (r.output != NULL && status != EXIT_RUNFAIL)
-			warnx("the command failed (exit status %d); not "
-			    "packing '%s'", status, r.output);
+		if (r.output != NULL)
+			warnx("%s (exit status %d); not packing '%s'",
+			    status == EXIT_RUNFAIL ? "the run failed" :
+			    status > 128 ? "the command was killed" :
+			    "the command failed", status, r.output);
 		if (r.session != NULL)
 			warnx("upper layer kept in %s", r.upper);
 		return status;

@@ -1,7 +1,8 @@
 #!/bin/sh
-test_description='overpack run keeps the command away from the host: the
+test_description='overpack run keeps the command away from the host (the
 base is read-only to the filesystem itself, /proc/1/root leads nowhere, and
-cleaning up mount points follows no symlink the command planted'
+cleaning up mount points follows no symlink the command planted), and
+refuses bad packing options before the command runs'
 . "$top_srcdir/t/test-lib.sh"
 . "$top_srcdir/t/run-lib.sh"
 require_root
@@ -44,6 +45,23 @@ test_expect_success 'mount-point cleanup does not follow a planted symlink' '
 	    -- sh -c "mv /opt/overpack-t2006 /opt/overpack-t2006.old &&
 		ln -s $TRASH/victim /opt/overpack-t2006" &&
 	test_path_is_dir victim/data
+'
+
+test_expect_success 'a bad -f or output directory is refused before the command runs' '
+	mkdir t5 &&
+	TMPDIR=$TRASH/t5 test_expect_code 2 "$OVERPACK" run -o x.tar -f bogus -- \
+	    sh -c "echo ran >$TRASH/ran" &&
+	test_path_is_missing ran &&
+	test_expect_code 2 "$OVERPACK" run -o "$TRASH/nodir/x.tar" -- \
+	    sh -c "echo ran >$TRASH/ran" &&
+	test_path_is_missing ran &&
+	test -z "$(ls t5)"
+'
+
+test_expect_success 'a failed command is said so, and nothing is packed' '
+	test_expect_code 3 "$OVERPACK" run -o y.tar -- sh -c "exit 3" 2>err &&
+	grep -q "the command failed (exit status 3); not packing" err &&
+	test_path_is_missing y.tar
 '
 
 test_done
