@@ -388,8 +388,35 @@ work_name(struct fs *fs, char *buf, size_t len)
 struct dirrec {
 	char		*name;
 	uint64_t	 ino;
+	off_t		 cookie;	/* this entry's offset; see dir_read */
 	unsigned char	 type;
 };
+
+/*
+ * Offsets are cookies, not indexes: 1 is "..", 2 the first name, and a
+ * name's cookie is a hash of it, the listing being sorted by cookie.  So
+ * a listing taken again between two reads (another reader started over,
+ * entries came and went) resumes at the same place: no entry that stayed
+ * is skipped or repeated.  This is how ext4 numbers its htree listings.
+ */
+#define COOKIE_FIRST	3
+#define COOKIE_END	((off_t)1 << 62)
+
+static off_t
+cookie_of(const char *name)
+{
+	return COOKIE_FIRST + (off_t)(name_hash(name) >> 3);
+}
+
+static int
+cookie_cmp(const void *a, const void *b)
+{
+	const struct dirrec *x = a, *y = b;
+
+	if (x->cookie != y->cookie)
+		return x->cookie < y->cookie ? -1 : 1;
+	return strcmp(x->name, y->name);
+}
 
 struct dirlist {
 	struct dirrec	*ents;
@@ -413,6 +440,7 @@ dirlist_add(struct dirlist *dl, const char *name, uint64_t ino,
 		return ENOMEM;
 	r->ino = ino;
 	r->type = type;
+	r->cookie = cookie_of(name);
 	dl->n++;
 	return 0;
 }
@@ -530,14 +558,18 @@ out:
 		dirlist_free(dl);
 		return error;
 	}
+	/* "." and ".." first, at 0 and 1; the names in cookie order. */
+	dl->ents[0].cookie = 0;
+	dl->ents[1].cookie = 1;
+	qsort(dl->ents + 2, dl->n - 2, sizeof(*dl->ents), cookie_cmp);
 	*out = dl;
 	return 0;
 }
 
 /*
  * Hand the entries of directory n from offset off to fn, in order, until
- * fn returns non-zero (its buffer is full) or the listing ends.  Offsets
- * are indexes into the listing; entry i is followed by offset i + 1.
+ * fn returns non-zero (its buffer is full) or the listing ends.  Each
+ * entry goes with the offset of the one after it (a cookie, see above).
  * The caller holds n busy.
  */
 int
@@ -558,9 +590,28 @@ dir_read(struct fs *fs, struct node *n, off_t off,
 		n->dl = dl;
 	}
 	dl = n->dl;
-	for (i = off; i < dl->n; i++)
+	if (off >= COOKIE_END)
+		goto out;
+	if (off < COOKIE_FIRST)
+		i = off < 2 ? (size_t)off : 2;
+	else {
+		/* The first name whose cookie is off or more. */
+		size_t lo = 2, hi = dl->n;
+
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo) / 2;
+
+			if (dl->ents[mid].cookie < off)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		i = lo;
+	}
+	for (; i < dl->n; i++)
 		if (fn(arg, dl->ents[i].name, dl->ents[i].ino,
-		    dl->ents[i].type, i + 1))
+		    dl->ents[i].type, i + 1 < 2 ? 1 : i + 1 == 2 ? 2 :
+		    i + 1 < dl->n ? dl->ents[i + 1].cookie : COOKIE_END))
 			goto out;
 	/* The reader has it all: nothing to keep. */
 	dirlist_free(n->dl);

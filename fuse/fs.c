@@ -134,11 +134,6 @@ opfs_new(const struct opfs_config *cfg, struct fuse_args *args)
 	fs->timeout = cfg->timeout > 0 ? cfg->timeout : 86400.0;
 	if ((error = node_table_init(fs)) != 0)
 		goto fail;
-	if ((fs->upperdir = strdup(cfg->upperdir ? cfg->upperdir : "upper"))
-	    == NULL) {
-		error = ENOMEM;
-		goto fail;
-	}
 	if (fstat(fs->workfd, &wst) == -1) {
 		error = errno;
 		goto fail;
@@ -240,6 +235,5 @@ opfs_free(struct opfs *o)
 	close(fs->lowerfd);
 	close(fs->upperfd);
 	close(fs->workfd);
-	free(fs->upperdir);
 	free(fs);
 }

@@ -31,9 +31,10 @@
  * parent, name, fds, keys and flags: a copy-up and a rename of the same
  * node are serialised by it.  fs->lru_lock guards the CLOCK ring and the
  * fd count.  Lock order: a node's lock before its ancestors' locks, node
- * locks before table_lock, table_lock before lru_lock; the sweep holds
- * lru_lock and only ever trylocks a node.  A handler may use an fd from
- * node_fd() until it releases its busy reference with node_put().
+ * locks before table_lock, table_lock before lru_lock; two nodes neither
+ * of which is the other's ancestor, in the order of their numbers.  The
+ * sweep holds lru_lock and only ever trylocks a node.  A handler may use
+ * an fd from node_fd() until it releases its busy reference (node_put).
  */
 #ifndef OVERPACK_FS_H
 #define OVERPACK_FS_H
@@ -115,7 +116,6 @@ struct fs {
 	int		 upperfd;
 	int		 workfd;
 	dev_t		 workdev;	/* upper and work must share it */
-	char		*upperdir;	/* for messages; owned */
 	double		 timeout;	/* entry and attr cache, seconds */
 	int		 no_opendir;	/* the kernel can skip OPENDIR */
 	struct fuse_session *se;

@@ -187,7 +187,6 @@ main(int argc, char *argv[])
 		status = 2;
 		goto out;
 	}
-	cfg.upperdir = opts.upperdir;
 	if (opts.timeout != NULL) {
 		char *end;
 

@@ -20,7 +20,6 @@ struct opfs_config {
 	int		 lowerfd;	/* base root, a directory; owned by opfs */
 	int		 upperfd;	/* upper layer root; owned by opfs */
 	int		 workfd;	/* scratch dir on upper's fs; owned by opfs */
-	const char	*upperdir;	/* names, for messages only */
 	double		 timeout;	/* kernel cache of entries and
 					   attributes, seconds; 0: default */
 	unsigned	 maxfds;	/* node fds kept open; 0: half the

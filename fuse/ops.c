@@ -441,6 +441,7 @@ struct newobj {
 	const char		*target;	/* symlinks */
 	struct fuse_file_info	*fi;		/* create: open flags in */
 	int			 fd;		/* create: open fd out */
+	int			 made;		/* make_obj created it */
 };
 
 /* Make the object o at dirfd/nm, owned as the caller asks. */
@@ -474,6 +475,7 @@ make_obj(int dirfd, const char *nm, struct newobj *o, uid_t uid, gid_t gid)
 			return errno;
 		break;
 	}
+	o->made = 1;
 	if ((uid != 0 || gid != 0) &&
 	    fchownat(dirfd, nm, uid, gid, AT_SYMLINK_NOFOLLOW) == -1)
 		return errno;
@@ -491,7 +493,10 @@ unmake_obj(int dirfd, const char *nm, struct newobj *o)
 		close(o->fd);
 		o->fd = -1;
 	}
-	unlinkat(dirfd, nm, S_ISDIR(o->mode) ? AT_REMOVEDIR : 0);
+	/* Only what this call made: an EEXIST is somebody else's. */
+	if (o->made)
+		unlinkat(dirfd, nm, S_ISDIR(o->mode) ? AT_REMOVEDIR : 0);
+	o->made = 0;
 }
 
 /*
@@ -779,6 +784,7 @@ static int
 do_exchange(struct fs *fs, struct rename_args *a, struct node *s,
     struct node *t)
 {
+	struct node *first;
 	char *sname, *tname;
 	int error;
 
@@ -789,9 +795,11 @@ do_exchange(struct fs *fs, struct rename_args *a, struct node *s,
 		free(sname);
 		return ENOMEM;
 	}
-	pthread_mutex_lock(&s->lock);
+	/* Two unrelated nodes: lock them in number order (see fs.h). */
+	first = s->ino < t->ino ? s : t;
+	pthread_mutex_lock(&first->lock);
 	if (s != t)
-		pthread_mutex_lock(&t->lock);
+		pthread_mutex_lock(&(first == s ? t : s)->lock);
 	if (renameat2(a->opu, a->name, a->npu, a->newname,
 	    RENAME_EXCHANGE) == -1)
 		error = errno;
@@ -1273,37 +1281,6 @@ op_statfs(fuse_req_t req, fuse_ino_t ino)
 		fuse_reply_statfs(req, &sv);
 }
 
-static void
-op_access(fuse_req_t req, fuse_ino_t ino, int mask)
-{
-	const struct fuse_ctx *ctx = fuse_req_ctx(req);
-	struct fs *fs = FS(req);
-	struct node *n;
-	struct stat st;
-	mode_t bits;
-	int error;
-
-	if ((n = node_get(fs, ino)) == NULL) {
-		fuse_reply_err(req, ESTALE);
-		return;
-	}
-	if ((error = node_stat(fs, n, &st)) == 0 && mask != F_OK) {
-		if (ctx->uid == 0)
-			bits = (mask & X_OK) && !S_ISDIR(st.st_mode) &&
-			    !(st.st_mode & 0111) ? 0 : 7;
-		else if (ctx->uid == st.st_uid)
-			bits = (st.st_mode >> 6) & 7;
-		else if (ctx->gid == st.st_gid)
-			bits = (st.st_mode >> 3) & 7;
-		else
-			bits = st.st_mode & 7;
-		if ((mask & bits) != (unsigned)mask)
-			error = EACCES;
-	}
-	fuse_reply_err(req, error);
-	node_put(fs, n);
-}
-
 /* xattrs.  The layer format's own (trusted.overlay.*) are never shown. */
 
 static void
@@ -1500,7 +1477,6 @@ const struct fuse_lowlevel_ops opfs_ops = {
 	.readdirplus	= op_readdirplus,
 	.fsyncdir	= op_fsyncdir,
 	.statfs		= op_statfs,
-	.access		= op_access,
 	.getxattr	= op_getxattr,
 	.listxattr	= op_listxattr,
 	.setxattr	= op_setxattr,

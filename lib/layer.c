@@ -207,9 +207,3 @@ layer_clear_metacopy(int dirfd, const char *name)
 {
 	return clearx(dirfd, name, LAYER_XATTR_METACOPY);
 }
-
-int
-layer_clear_redirect(int dirfd, const char *name)
-{
-	return clearx(dirfd, name, LAYER_XATTR_REDIRECT);
-}

@@ -67,6 +67,5 @@ int	layer_is_metacopy(int dirfd, const char *name);
 int	layer_set_metacopy(int dirfd, const char *name);
 int	layer_clear_metacopy(int dirfd, const char *name);
 int	layer_set_redirect(int dirfd, const char *name, const char *path);
-int	layer_clear_redirect(int dirfd, const char *name);
 
 #endif

@@ -13,8 +13,6 @@
 
 #include "overpack.h"
 
-const char *progname_sub = "";
-
 static const struct cmd {
 	const char	*name;
 	int		(*fn)(int, char **);
@@ -76,7 +74,6 @@ main(int argc, char *argv[])
 	}
 	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
 		if (strcmp(argv[1], cmds[i].name) == 0) {
-			progname_sub = cmds[i].name;
 			return cmds[i].fn(argc - 1, argv + 1);
 		}
 	}

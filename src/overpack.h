@@ -27,8 +27,6 @@
 #define EXIT_NOEXEC	126
 #define EXIT_NOTFOUND	127
 
-extern const char *progname_sub;	/* "run", "pack", ... for messages */
-
 int	cmd_run(int, char **);
 int	cmd_pack(int, char **);
 int	cmd_diff(int, char **);

@@ -854,7 +854,6 @@ init_main(struct run *r, int deathfd)
 	cfg.workfd = open_dir(r->work);
 	if ((r->upfd = fcntl(cfg.upperfd, F_DUPFD_CLOEXEC, 0)) == -1)
 		err(EXIT_RUNFAIL, "dup");
-	cfg.upperdir = r->upper;
 
 	/* The session's own files must not show in the view: cover them. */
 	if (r->session != NULL) {
