@@ -134,8 +134,13 @@ op_init(void *data, struct fuse_conn_info *conn)
 		conn->want |= FUSE_CAP_ATOMIC_O_TRUNC;
 	if (conn->capable & FUSE_CAP_CACHE_SYMLINKS)
 		conn->want |= FUSE_CAP_CACHE_SYMLINKS;
+	/*
+	 * Splice without SPLICE_MOVE: moving pages into the page cache
+	 * makes the kernel log "fuse: trying to steal weird page".
+	 */
 	if (conn->capable & FUSE_CAP_SPLICE_WRITE)
-		conn->want |= FUSE_CAP_SPLICE_WRITE | FUSE_CAP_SPLICE_MOVE;
+		conn->want |= FUSE_CAP_SPLICE_WRITE;
+	conn->want &= ~FUSE_CAP_SPLICE_MOVE;
 	/* Locks stay local to the kernel: one machine, one clean room. */
 	conn->want &= ~(FUSE_CAP_POSIX_LOCKS | FUSE_CAP_FLOCK_LOCKS);
 	conn->want &= ~FUSE_CAP_EXPORT_SUPPORT;
@@ -1026,16 +1031,20 @@ op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	struct fs *fs = FS(req);
 	struct handle *h = NULL;
 	struct node *n;
-	int error = 0, fd, write, layer = UP;
+	int error = 0, fd, write, copied, layer = UP;
 
 	if ((n = node_get(fs, ino)) == NULL) {
 		fuse_reply_err(req, ESTALE);
 		return;
 	}
 	write = (fi->flags & O_ACCMODE) != O_RDONLY || (fi->flags & O_TRUNC);
+	copied = write && node_data_layer(n) == LO;
 	if (write)
 		error = copy_up(fs, n, (fi->flags & O_TRUNC) ?
 		    COPYUP_NODATA : 0);
+	/* A copy is a new inode: the kernel's cached ctime is stale. */
+	if (error == 0 && copied)
+		(void)fuse_lowlevel_notify_inval_inode(fs->se, ino, -1, 0);
 	if (error == 0) {
 		/* The base is only ever opened for reading. */
 		layer = write ? UP : node_data_layer(n);
@@ -1069,7 +1078,7 @@ op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	buf.buf[0].flags = FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK;
 	buf.buf[0].fd = handle_read_fd(FS(req), HANDLE(fi));
 	buf.buf[0].pos = off;
-	fuse_reply_data(req, &buf, FUSE_BUF_SPLICE_MOVE);
+	fuse_reply_data(req, &buf, 0);
 }
 
 static void

@@ -96,8 +96,13 @@ test_conf 'creat truncates an existing file and creates a new one' '
 '
 
 # O_TMPFILE: skipped only where the host filesystem refuses it.
+# overpackfs: libfuse 3.14 has no tmpfile operation (overpackfs(8) CAVEATS);
+# the case stays visible as a TODO there.
+otodo=
+[ "$OVERPACK_TEST_FS" = overpackfs ] && otodo='lower upper copied'
 if "$OPSYSCALL" tmpfile "$TRASH" 0600 probe >/dev/null; then
-	test_conf 'O_TMPFILE makes an unnamed file that linkat publishes' '
+	test_conf_todo 'O_TMPFILE makes an unnamed file that linkat publishes' \
+	    "$otodo" 'libfuse 3.14 has no tmpfile operation' '
 		expect ok tmpfile "$X/tmp" 0640 "" &&
 		test -z "$(ls -A "$X/tmp")" &&
 		expect ok tmpfile "$X/tmp" 0640 published "$X/tmp/pub" &&

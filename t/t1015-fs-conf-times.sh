@@ -64,9 +64,12 @@ test_conf 'reading a file with an old atime changes atime (relatime)' '
 	ts_check "1:atime:nlink=1" "op read \"\$Y/rd\"" rd
 '
 
-# Kernel overlayfs: a merged directory's atime stays too.
+# Kernel overlayfs: a merged directory's atime stays too.  overpackfs:
+# the kernel keeps listings and serves them itself (overpackfs(8)), so a
+# listing may not reach the upper directory either; when it does, the
+# kernel's cached ctime of the copy may be older (noted in the lead's note).
 test_conf 'listing a directory with an old atime changes atime' '
-	KNOWN="*:lower=1:none overlay:copied=1:none" &&
+	KNOWN="*:lower=1:none *:copied=1:none overpackfs:copied=1:atime,ctime" &&
 	ts_check "1:atime" "ls -A \"\$Y/ls\"" ls
 '
 
