@@ -18,27 +18,7 @@
 #include <unistd.h>
 
 #include "layer.h"
-
-/*
- * The magic link /proc/self/fd/N must be followed to reach the object, and
- * a named entry below it must not be followed; the l* calls are used only
- * for the latter.
- */
-static int
-procpath(char *buf, size_t len, int dirfd, const char *name)
-{
-	int n;
-
-	if (name == NULL || *name == '\0')
-		n = snprintf(buf, len, "/proc/self/fd/%d", dirfd);
-	else
-		n = snprintf(buf, len, "/proc/self/fd/%d/%s", dirfd, name);
-	if (n < 0 || (size_t)n >= len) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	return 0;
-}
+#include "tree.h"
 
 int
 layer_is_whiteout(const struct stat *st)
@@ -65,7 +45,7 @@ getx(int dirfd, const char *name, const char *attr, char *buf, size_t len)
 	char path[64 + 256];
 	ssize_t n;
 
-	if (procpath(path, sizeof(path), dirfd, name) == -1)
+	if (tree_procpath(path, sizeof(path), dirfd, name) == -1)
 		return -1;
 	n = (name && *name) ? lgetxattr(path, attr, buf, len) :
 	    getxattr(path, attr, buf, len);
@@ -81,7 +61,7 @@ setx(int dirfd, const char *name, const char *attr, const char *val)
 	char uattr[64];
 	int (*set)(const char *, const char *, const void *, size_t, int);
 
-	if (procpath(path, sizeof(path), dirfd, name) == -1)
+	if (tree_procpath(path, sizeof(path), dirfd, name) == -1)
 		return -1;
 	set = (name && *name) ? lsetxattr : setxattr;
 	if (set(path, attr, val, strlen(val), 0) == 0)
@@ -115,7 +95,7 @@ hasx(int dirfd, const char *name, const char *attr)
 	ssize_t n;
 	int k;
 
-	if (procpath(path, sizeof(path), dirfd, name) == -1)
+	if (tree_procpath(path, sizeof(path), dirfd, name) == -1)
 		return -1;
 	snprintf(uattr, sizeof(uattr), "%s%s", LAYER_UXATTR_PREFIX,
 	    attr + strlen(LAYER_XATTR_PREFIX));
@@ -189,7 +169,7 @@ clearx(int dirfd, const char *name, const char *attr)
 	int (*rm)(const char *, const char *);
 
 	rm = (name && *name) ? lremovexattr : removexattr;
-	if (procpath(path, sizeof(path), dirfd, name) == -1)
+	if (tree_procpath(path, sizeof(path), dirfd, name) == -1)
 		return -1;
 	if (rm(path, attr) == -1 &&
 	    errno != ENODATA && errno != ENOTSUP && errno != EPERM)

@@ -11,10 +11,27 @@
 #include <linux/openat2.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "tree.h"
+
+int
+tree_procpath(char *buf, size_t len, int dirfd, const char *name)
+{
+	int n;
+
+	if (name == NULL || *name == '\0')
+		n = snprintf(buf, len, "/proc/self/fd/%d", dirfd);
+	else
+		n = snprintf(buf, len, "/proc/self/fd/%d/%s", dirfd, name);
+	if (n < 0 || (size_t)n >= len) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	return 0;
+}
 
 int
 tree_open_beneath(int dirfd, const char *path, int flags)

@@ -7,6 +7,8 @@
 #ifndef OVERPACK_TREE_H
 #define OVERPACK_TREE_H
 
+#include <stddef.h>
+
 /*
  * A detached copy of the mount tree at path, submounts included, made
  * read-only and private: the kernel refuses any write through it, no
@@ -21,5 +23,13 @@ int	tree_clone_ro(const char *path);
  * it: a name from a layer can never lead out of the layer.
  */
 int	tree_open_beneath(int dirfd, const char *path, int flags);
+
+/*
+ * "/proc/self/fd/N" for dirfd itself (name "" or NULL), or
+ * "/proc/self/fd/N/name" for an entry of it, into buf.  The magic link
+ * must be followed to reach dirfd's object, and a named entry must not
+ * be (use the l* calls for it).  -1 with ENAMETOOLONG if it does not fit.
+ */
+int	tree_procpath(char *buf, size_t len, int dirfd, const char *name);
 
 #endif

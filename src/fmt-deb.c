@@ -321,7 +321,7 @@ ar_header(const struct fmt_job *job, const char *name, off_t size)
 
 	snprintf(h, sizeof(h), "%-16s%-12lld%-6d%-6d%-8o%-10lld`\n", name,
 	    (long long)FMT_MTIME(job), 0, 0, 0100644, (long long)size);
-	return fmt_writeall(job->out, h, 60);
+	return writeall(job->out, h, 60);
 }
 
 static int
@@ -329,8 +329,8 @@ ar_member(const struct fmt_job *job, const char *name, const void *s,
     size_t n)
 {
 	if (ar_header(job, name, n) == -1 ||
-	    fmt_writeall(job->out, s, n) == -1 ||
-	    (n % 2 == 1 && fmt_writeall(job->out, "\n", 1) == -1))
+	    writeall(job->out, s, n) == -1 ||
+	    (n % 2 == 1 && writeall(job->out, "\n", 1) == -1))
 		return -1;
 	return 0;
 }
@@ -352,7 +352,7 @@ deb_finish(struct fmt_job *job)
 		warn("cannot read back the payload");
 		goto out;
 	}
-	if (fmt_writeall(job->out, "!<arch>\n", 8) == -1 ||
+	if (writeall(job->out, "!<arch>\n", 8) == -1 ||
 	    ar_member(job, "debian-binary", "2.0\n", 4) == -1 ||
 	    ar_member(job, "control.tar.xz", ctl.s, ctl.len) == -1 ||
 	    ar_header(job, "data.tar.xz", st.st_size) == -1) {
@@ -361,7 +361,7 @@ deb_finish(struct fmt_job *job)
 	}
 	if (fmt_copy(job, NULL, NULL) == -1)
 		goto out;
-	if (st.st_size % 2 == 1 && fmt_writeall(job->out, "\n", 1) == -1) {
+	if (st.st_size % 2 == 1 && writeall(job->out, "\n", 1) == -1) {
 		warn("cannot write '%s'", job->output);
 		goto out;
 	}

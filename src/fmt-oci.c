@@ -86,7 +86,7 @@ gz_flush(struct gz *g, int flush)
 		g->z.avail_out = sizeof(g->out);
 		zr = deflate(&g->z, flush);
 		if (zr == Z_STREAM_ERROR ||
-		    fmt_writeall(g->fd, g->out,
+		    writeall(g->fd, g->out,
 		    sizeof(g->out) - g->z.avail_out) == -1)
 			return -1;
 	} while (g->z.avail_out == 0 ||

@@ -321,7 +321,7 @@ out_write(struct archive *a, void *arg, const void *s, size_t n)
 {
 	struct fmt_job *job = arg;
 
-	if (fmt_writeall(job->out, s, n) == -1) {
+	if (writeall(job->out, s, n) == -1) {
 		archive_set_error(a, errno, "%s", strerror(errno));
 		return -1;
 	}

@@ -182,23 +182,6 @@ fmt_read_open(int fd)
 	return a;
 }
 
-int
-fmt_writeall(int fd, const void *buf, size_t len)
-{
-	const char *s = buf;
-	ssize_t n;
-
-	while (len > 0) {
-		if ((n = write(fd, s, len)) == -1) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		s += n;
-		len -= n;
-	}
-	return 0;
-}
 
 int
 fmt_copy(struct fmt_job *job, void (*fn)(void *, const void *, size_t),
@@ -218,7 +201,7 @@ fmt_copy(struct fmt_job *job, void (*fn)(void *, const void *, size_t),
 			return 0;
 		if (fn != NULL)
 			fn(arg, buf, n);
-		if (job->out != -1 && fmt_writeall(job->out, buf, n) == -1) {
+		if (job->out != -1 && writeall(job->out, buf, n) == -1) {
 			warn("cannot write '%s'", job->output);
 			return -1;
 		}

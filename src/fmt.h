@@ -83,7 +83,6 @@ struct archive *fmt_read_open(int fd);
 int	fmt_copy(struct fmt_job *, void (*fn)(void *, const void *, size_t),
 	    void *);
 /* write(2) all of buf; 0 or -1 with errno. */
-int	fmt_writeall(int fd, const void *, size_t);
 /* The time stamp of what a format makes up: SOURCE_DATE_EPOCH or 0. */
 #define FMT_MTIME(job)	((job)->clamp ? (job)->epoch : (time_t)0)
 

@@ -43,5 +43,9 @@ int	 xasprintf(char **, const char *, ...)
 char	*abspath(const char *p);
 /* Write a name for humans: C-style escapes for control and non-UTF-8. */
 void	 fputname(const char *name, FILE *);
+/* Length of the valid UTF-8 sequence at s (1-4), or 0. */
+int	 utf8len(const unsigned char *s);
+/* Write all of buf, across short writes; 0 or -1. */
+int	 writeall(int fd, const void *buf, size_t len);
 
 #endif

@@ -280,24 +280,6 @@ idcache_free(struct idcache *c)
 	free(c->v);
 }
 
-static int
-writeall(int fd, const void *buf, size_t len)
-{
-	const char *s = buf;
-	ssize_t n;
-
-	while (len > 0) {
-		if ((n = write(fd, s, len)) == -1) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		s += n;
-		len -= n;
-	}
-	return 0;
-}
-
 /* Deflate what zlib holds until it needs more input (or is done). */
 static int
 gz_drain(struct pack *p, int flush)

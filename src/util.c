@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include <err.h>
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -104,13 +105,57 @@ abspath(const char *p)
 	return out;
 }
 
+/* Length of the valid UTF-8 sequence at s (1-4), or 0 if invalid. */
+int
+utf8len(const unsigned char *s)
+{
+	int n, i;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		n = 2;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		n = 3;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		n = 4;
+	else
+		return 0;
+	for (i = 1; i < n; i++)
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+	if ((s[0] == 0xe0 && s[1] < 0xa0) || (s[0] == 0xed && s[1] > 0x9f) ||
+	    (s[0] == 0xf0 && s[1] < 0x90) || (s[0] == 0xf4 && s[1] > 0x8f))
+		return 0;	/* overlong, surrogate or beyond U+10FFFF */
+	return n;
+}
+
+/* Write all of buf to fd, across short writes and EINTR. */
+int
+writeall(int fd, const void *buf, size_t len)
+{
+	const char *s = buf;
+	ssize_t n;
+
+	while (len > 0) {
+		if ((n = write(fd, s, len)) == -1) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		s += n;
+		len -= n;
+	}
+	return 0;
+}
+
 /* Print a file name so that newlines, control bytes and invalid UTF-8
  * cannot forge output lines: such bytes come out as \n, \t, \\ or \ooo. */
 void
 fputname(const char *name, FILE *fp)
 {
 	const unsigned char *s = (const unsigned char *)name;
-	int n, i;
+	int n;
 
 	while (*s) {
 		if (*s == '\\') {
@@ -124,27 +169,10 @@ fputname(const char *name, FILE *fp)
 			s++;
 		} else if (*s < 0x20 || *s == 0x7f) {
 			fprintf(fp, "\\%03o", *s++);
-		} else if (*s < 0x80) {
-			fputc(*s++, fp);
-		} else {
-			/* A well-formed UTF-8 sequence passes unchanged. */
-			if ((*s & 0xe0) == 0xc0 && *s >= 0xc2)
-				n = 1;
-			else if ((*s & 0xf0) == 0xe0)
-				n = 2;
-			else if ((*s & 0xf8) == 0xf0 && *s <= 0xf4)
-				n = 3;
-			else
-				n = -1;
-			for (i = 1; n > 0 && i <= n; i++)
-				if ((s[i] & 0xc0) != 0x80)
-					n = -1;
-			if (n < 0) {
-				fprintf(fp, "\\%03o", *s++);
-				continue;
-			}
-			fwrite(s, 1, n + 1, fp);
-			s += n + 1;
-		}
+		} else if ((n = utf8len(s)) > 0) {
+			fwrite(s, 1, n, fp);
+			s += n;
+		} else
+			fprintf(fp, "\\%03o", *s++);
 	}
 }

@@ -27,6 +27,7 @@
 
 #include "layer.h"
 #include "overpack.h"
+#include "tree.h"
 #include "walk.h"
 
 unsigned long walk_warnings;
@@ -435,22 +436,6 @@ out:
 }
 
 static int
-procpath(char *buf, size_t len, int dirfd, const char *name)
-{
-	int n;
-
-	if (*name == '\0')
-		n = snprintf(buf, len, "/proc/self/fd/%d", dirfd);
-	else
-		n = snprintf(buf, len, "/proc/self/fd/%d/%s", dirfd, name);
-	if (n < 0 || (size_t)n >= len) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	return 0;
-}
-
-static int
 xattrcmp(const void *a, const void *b)
 {
 	return strcmp(((const struct xattr *)a)->name,
@@ -495,7 +480,7 @@ xattrs_read(int dirfd, const char *name, struct xattrs *xs)
 
 	xs->v = NULL;
 	xs->n = 0;
-	if (procpath(path, sizeof(path), dirfd, name) == -1)
+	if (tree_procpath(path, sizeof(path), dirfd, name) == -1)
 		return -1;
 	for (;;) {
 		n = follow ? listxattr(path, NULL, 0) :
