@@ -73,7 +73,15 @@ node_table_free(struct fs *fs)
 
 	for (i = 0; fs->nodes && i < fs->nodes_size; i++)
 		for (n = fs->nodes[i]; n; n = nn) {
+			struct alias *a, *an;
+
 			nn = n->hnext;
+			/* Teardown: every node goes, so no refs to drop. */
+			for (a = n->aliases; a != NULL; a = an) {
+				an = a->next;
+				free(a->name);
+				free(a);
+			}
 			node_free(fs, n);
 		}
 	for (i = 0; fs->imap && i < fs->imap_size; i++)

@@ -1019,8 +1019,8 @@ run_session(struct run *r)
 	return exit_status(ws);
 }
 
-int
-cmd_run(int argc, char *argv[])
+static int
+run_main(struct run *rp, int argc, char *argv[])
 {
 	static const struct option longopts[] = {
 		{ "output",	required_argument,	NULL, 'o' },
@@ -1033,28 +1033,25 @@ cmd_run(int argc, char *argv[])
 		{ "help",	no_argument,		NULL, 'h' },
 		{ NULL,		0,			NULL, 0 }
 	};
-	struct run r;
 	struct stat st;
 	const char *updir = NULL, *rootarg = "/";
 	size_t i;
 	int ch, status, pst;
 
-	memset(&r, 0, sizeof(r));
-	r.upfd = -1;
 	/* The filesystem changes both in I; C restores them. */
-	r.umask = umask(022);
-	umask(r.umask);
-	if (getrlimit(RLIMIT_NOFILE, &r.nofile) == -1)
+	rp->umask = umask(022);
+	umask(rp->umask);
+	if (getrlimit(RLIMIT_NOFILE, &rp->nofile) == -1)
 		err(EXIT_RUNFAIL, "getrlimit");
 	argv[0] = (char *)"overpack run";	/* for getopt's messages */
 	/* "+": the command's own options are not ours. */
 	while ((ch = getopt_long(argc, argv, "+o:f:u:h", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'o':
-			r.output = optarg;
+			rp->output = optarg;
 			break;
 		case 'f':
-			r.format = optarg;
+			rp->format = optarg;
 			break;
 		case 'u':
 			updir = optarg;
@@ -1063,14 +1060,14 @@ cmd_run(int argc, char *argv[])
 			rootarg = optarg;
 			break;
 		case 'B':
-			if (parse_bind(&r, optarg) == -1)
+			if (parse_bind(rp, optarg) == -1)
 				return EXIT_USAGE;
 			break;
 		case 'N':
-			r.network = 1;
+			rp->network = 1;
 			break;
 		case 'K':
-			r.keep = 1;
+			rp->keep = 1;
 			break;
 		case 'h':
 			usage(stdout);
@@ -1087,23 +1084,23 @@ cmd_run(int argc, char *argv[])
 		usage(stderr);
 		return EXIT_USAGE;
 	}
-	if (r.format != NULL && r.output == NULL) {
+	if (rp->format != NULL && rp->output == NULL) {
 		warnx("run: -f needs -o");
 		return EXIT_USAGE;
 	}
 	/* A bad -o or -f must not cost a whole install first. */
-	if (r.output != NULL && (pst = pack_check(r.output, r.format)) != 0)
+	if (rp->output != NULL && (pst = pack_check(rp->output, rp->format)) != 0)
 		return pst;
-	r.argv = argv;
+	rp->argv = argv;
 
-	if ((r.root = resolve_dir("base root", rootarg)) == NULL)
+	if ((rp->root = resolve_dir("base root", rootarg)) == NULL)
 		return EXIT_USAGE;
-	for (i = 0; i < r.nbinds; i++)
-		if (stat(r.binds[i].src, &st) == -1) {
-			warn("cannot bind '%s'", r.binds[i].src);
+	for (i = 0; i < rp->nbinds; i++)
+		if (stat(rp->binds[i].src, &st) == -1) {
+			warn("cannot bind '%s'", rp->binds[i].src);
 			return EXIT_USAGE;
 		}
-	if ((r.cwd = getcwd(NULL, 0)) == NULL)
+	if ((rp->cwd = getcwd(NULL, 0)) == NULL)
 		err(EXIT_RUNFAIL, "cannot find the working directory");
 	if (geteuid() != 0) {
 		warnx("overpack run needs root for now");
@@ -1115,41 +1112,75 @@ cmd_run(int argc, char *argv[])
 
 		if ((u = abspath(updir)) == NULL)
 			err(EXIT_RUNFAIL, "cannot resolve '%s'", updir);
-		if (check_upper(&r, u) == -1)
-			return EXIT_USAGE;
+		ch = check_upper(rp, u);
 		free(u);
+		if (ch == -1)
+			return EXIT_USAGE;
 	}
-	if (make_dirs(&r, updir) == -1)
+	if (make_dirs(rp, updir) == -1)
 		return EXIT_RUNFAIL;
-	if (check_dirs(&r) == -1)
+	if (check_dirs(rp) == -1)
 		return EXIT_USAGE;
 
-	status = run_session(&r);
+	status = run_session(rp);
 
 	if (status != 0) {
-		if (r.output != NULL)
+		if (rp->output != NULL)
 			warnx("%s (exit status %d); not packing '%s'",
 			    status == EXIT_RUNFAIL ? "the run failed" :
 			    status > 128 ? "the command was killed" :
-			    "the command failed", status, r.output);
-		if (r.session != NULL)
-			warnx("upper layer kept in %s", r.upper);
+			    "the command failed", status, rp->output);
+		if (rp->session != NULL)
+			warnx("upper layer kept in %s", rp->upper);
 		return status;
 	}
-	if (r.output != NULL) {
-		pst = pack_layer(r.upper, r.root, r.output, r.format);
+	if (rp->output != NULL) {
+		pst = pack_layer(rp->upper, rp->root, rp->output, rp->format);
 		if (pst != 0) {
-			warnx("upper layer kept in %s", r.upper);
+			warnx("upper layer kept in %s", rp->upper);
 			return pst;
 		}
-		if (r.session != NULL && !r.keep) {
-			if (nftw(r.session, rm_one, 16, FTW_DEPTH | FTW_PHYS)
+		if (rp->session != NULL && !rp->keep) {
+			if (nftw(rp->session, rm_one, 16, FTW_DEPTH | FTW_PHYS)
 			    == -1)
-				warn("cannot remove '%s'", r.session);
+				warn("cannot remove '%s'", rp->session);
 			return 0;
 		}
 	}
-	if (r.session != NULL)
-		warnx("upper layer kept in %s", r.upper);
+	if (rp->session != NULL)
+		warnx("upper layer kept in %s", rp->upper);
 	return 0;
+}
+
+static void
+run_free(struct run *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->nbinds; i++) {
+		free(r->binds[i].src);
+		free(r->binds[i].dst);
+	}
+	free(r->binds);
+	free(r->root);
+	free(r->upper);
+	free(r->work);
+	free(r->session);
+	free(r->cwd);
+	free(r->mnt);		/* hide points at session or work */
+	if (r->upfd != -1)
+		close(r->upfd);
+}
+
+int
+cmd_run(int argc, char *argv[])
+{
+	struct run r;
+	int status;
+
+	memset(&r, 0, sizeof(r));
+	r.upfd = -1;
+	status = run_main(&r, argc, argv);
+	run_free(&r);
+	return status;
 }
