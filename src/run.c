@@ -580,7 +580,6 @@ static void __attribute__((noreturn))
 child_main(struct run *r, struct sources *src, int goread, int repfd)
 {
 	struct child c = { .r = r, .repfd = repfd };
-	sigset_t all;
 	char go;
 	int sig;
 
@@ -597,15 +596,19 @@ child_main(struct run *r, struct sources *src, int goread, int repfd)
 	if (chdir(r->cwd) == -1)
 		err(EXIT_RUNFAIL, "cannot change directory to '%s'", r->cwd);
 
-	/* The command gets the caller's umask, limits and signal state. */
+	/*
+	 * The command gets the caller's umask, limits and signal state:
+	 * what the caller ignored stays ignored (nohup), the rest is
+	 * default, and the caller's mask is put back.
+	 */
 	umask(r->umask);
 	if (setrlimit(RLIMIT_NOFILE, &r->nofile) == -1)
 		warn("cannot restore the limit on open files");
 	for (sig = 1; sig < NSIG; sig++)
 		if (sig != SIGKILL && sig != SIGSTOP)
-			signal(sig, SIG_DFL);
-	sigemptyset(&all);
-	sigprocmask(SIG_SETMASK, &all, NULL);
+			signal(sig, sigismember(&r->ignored, sig) == 1 ?
+			    SIG_IGN : SIG_DFL);
+	sigprocmask(SIG_SETMASK, &r->mask, NULL);
 	execvp(r->argv[0], r->argv);
 	if (errno == ENOENT && strchr(r->argv[0], '/') == NULL) {
 		warnx("%s: command not found", r->argv[0]);
@@ -958,10 +961,11 @@ init_main(struct run *r, int deathfd)
 static int
 run_session(struct run *r)
 {
+	struct sigaction sa;
 	siginfo_t si;
 	sigset_t set, old;
 	pid_t ipid;
-	int deathpipe[2], pidns, ws, ret;
+	int deathpipe[2], pidns, ws, ret, sig;
 
 	/* Blocked before the fork: I, as pid 1, must not die of them. */
 	sigemptyset(&set);
@@ -970,6 +974,11 @@ run_session(struct run *r)
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGHUP);
 	sigprocmask(SIG_BLOCK, &set, &old);
+	r->mask = old;			/* for the command */
+	sigemptyset(&r->ignored);
+	for (sig = 1; sig < NSIG; sig++)
+		if (sigaction(sig, NULL, &sa) == 0 && sa.sa_handler == SIG_IGN)
+			sigaddset(&r->ignored, sig);
 
 	if (pipe2(deathpipe, O_CLOEXEC) == -1)
 		err(EXIT_RUNFAIL, "pipe");

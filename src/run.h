@@ -18,6 +18,7 @@
 #define OVERPACK_RUN_H
 
 #include <sys/resource.h>
+#include <signal.h>
 #include <sys/types.h>
 
 struct bind {
@@ -40,6 +41,8 @@ struct run {
 	int		 keep;		/* keep the session dir after packing */
 	char		**argv;		/* the command */
 	mode_t		 umask;		/* the caller's, for the command */
+	sigset_t	 ignored;	/* signals the caller ignores */
+	sigset_t	 mask;		/* the caller's signal mask */
 	struct rlimit	 nofile;	/* the caller's RLIMIT_NOFILE */
 
 	/* Set up by I before it forks C. */

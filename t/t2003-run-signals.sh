@@ -75,4 +75,12 @@ test_expect_success 'an overlay that dies is reported: exit 125, the layer intac
 	test "$(cat "up/opt/$MARK/last")" = kept &&
 	no_overpack_mounts
 '
+test_expect_success 'a signal the caller ignores stays ignored in the command (nohup)' '
+	(trap "" HUP && "$OVERPACK" run -u up-ign -- \
+	    sh -c "grep ^SigIgn: /proc/self/status") >ign &&
+	"$OVERPACK" run -u up-ign -- sh -c "grep ^SigIgn: /proc/self/status" >dfl &&
+	grep -q "^SigIgn:.*1$" ign &&
+	! grep -q "^SigIgn:.*[13579bdf]$" dfl
+'
+
 test_done
