@@ -19,6 +19,13 @@
  * file rewritten with the same bytes and metadata is no change.  The root
  * directory itself is not compared.
  *
+ * With -p each M line of a regular file is followed by a unified diff of
+ * the base bytes (a/PATH) against the new ones (b/PATH), made by diff(1)
+ * while the walk still holds the files open; its output is kept in an
+ * anonymous temporary file until the records are printed, since records
+ * are printed only after the walk.  Binary files (a NUL in the first
+ * 8 KiB of either side) get one line with sizes and SHA-256 instead.
+ *
  * With --json the same records are a JSON array of objects
  * {"op", "path", "fields", ["from"]}; bytes of a name that are not UTF-8
  * are written as the lone surrogate \udcXX, as Python's surrogateescape
@@ -27,6 +34,7 @@
 #include "config.h"
 
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <err.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -36,11 +44,15 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "digest.h"
 #include "overpack.h"
 #include "walk.h"
 
 #define DIFF_USAGE \
-	"usage: overpack diff [--json] [--exit-code] [--root DIR] UPPER\n"
+	"usage: overpack diff [--json] [--exit-code] [-p] " \
+	"[--root DIR | --base DIR] UPPER\n"
+
+#define BINARY_PROBE	8192	/* a NUL this early means binary, as in git */
 
 static const char *const fieldnames[] = {
 	"mode", "owner", "group", "mtime", "xattr", "capability"
@@ -51,11 +63,14 @@ struct rec {
 	char		*path;		/* no "./"; owned */
 	char		*from;		/* R: origin; owned */
 	unsigned	 fields;
+	off_t		 patchoff;	/* -p: its text in diff.patchfd */
+	off_t		 patchlen;	/* 0: none */
 };
 
 struct diff {
 	struct rec	*v;
 	size_t		 n;
+	int		 patchfd;	/* -p: anonymous temporary file, or -1 */
 };
 
 static void
@@ -67,6 +82,8 @@ add(struct diff *d, char op, const char *path, const char *from,
 	d->v[d->n].path = xstrdup(path);
 	d->v[d->n].from = from ? xstrdup(from) : NULL;
 	d->v[d->n].fields = fields;
+	d->v[d->n].patchoff = 0;
+	d->v[d->n].patchlen = 0;
 	d->n++;
 }
 
@@ -148,6 +165,147 @@ out:
 	return r;
 }
 
+/* Open the base (*fc) and new (*fu) bytes of a changed regular file. */
+static int
+open_pair(const struct walk_ent *we, int *fc, int *fu)
+{
+	*fc = *fu = -1;
+	if ((*fc = openat(we->cmpdir, we->cmpname, O_RDONLY | O_NOFOLLOW |
+	    O_NOCTTY | O_CLOEXEC)) == -1 ||
+	    (*fu = openat(we->datadir, we->dataname, O_RDONLY | O_NOFOLLOW |
+	    O_NOCTTY | O_CLOEXEC)) == -1)
+		return -1;
+	return 0;
+}
+
+/* Does fd hold a NUL in its first BINARY_PROBE bytes?  1, 0, or -1. */
+static int
+is_binary(int fd)
+{
+	char buf[BINARY_PROBE];
+	ssize_t n, got = 0;
+
+	while (got < (ssize_t)sizeof(buf)) {
+		n = pread(fd, buf + got, sizeof(buf) - got, got);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1)
+			return -1;
+		if (n == 0)
+			break;
+		got += n;
+	}
+	return memchr(buf, '\0', got) != NULL;
+}
+
+/* The SHA-256 of all of fd, as 64 hex digits in hex[65]. */
+static int
+sha256_fd(int fd, char *hex)
+{
+	static char buf[65536];
+	struct sha256 ctx;
+	off_t off = 0;
+	ssize_t n;
+
+	sha256_init(&ctx);
+	for (;;) {
+		n = pread(fd, buf, sizeof(buf), off);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1)
+			return -1;
+		if (n == 0)
+			break;
+		sha256_update(&ctx, buf, n);
+		off += n;
+	}
+	sha256_hex(&ctx, hex);
+	return 0;
+}
+
+/*
+ * Run diff -u on the open files fc and fu, its output appended to
+ * patchfd.  diff reaches them as /proc/self/fd/N, so no path is rebuilt.
+ * 0, or -1 with errno set (EIO when diff itself failed).
+ */
+static int
+run_diff(const char *path, int fc, int fu, int patchfd)
+{
+	char *la = NULL, *lb = NULL, fa[32], fb[32];
+	pid_t pid;
+	int status, r = -1;
+
+	if (xasprintf(&la, "a/%s", path) == -1 ||
+	    xasprintf(&lb, "b/%s", path) == -1)
+		goto out;
+	snprintf(fa, sizeof(fa), "/proc/self/fd/%d", fc);
+	snprintf(fb, sizeof(fb), "/proc/self/fd/%d", fu);
+	fflush(stdout);		/* no buffered bytes written twice */
+	fflush(stderr);
+	if ((pid = fork()) == -1)
+		goto out;
+	if (pid == 0) {
+		/* The child keeps fc and fu across exec; stdout is the patch. */
+		if (dup2(patchfd, STDOUT_FILENO) == -1 ||
+		    fcntl(fc, F_SETFD, 0) == -1 || fcntl(fu, F_SETFD, 0) == -1)
+			_exit(126);
+		execlp("diff", "diff", "-u", "--label", la, "--label", lb,
+		    fa, fb, (char *)NULL);
+		_exit(errno == ENOENT ? 127 : 126);
+	}
+	while (waitpid(pid, &status, 0) == -1)
+		if (errno != EINTR)
+			goto out;
+	/* diff: 0 same, 1 different, 2 trouble. */
+	if (WIFEXITED(status) && (WEXITSTATUS(status) == 0 ||
+	    WEXITSTATUS(status) == 1))
+		r = 0;
+	else if (WIFEXITED(status) && WEXITSTATUS(status) >= 126)
+		errno = WEXITSTATUS(status) == 127 ? ENOENT : EACCES;
+	else
+		errno = EIO;
+out:
+	free(la);
+	free(lb);
+	return r;
+}
+
+/* Make r's -p text: a unified diff, or one line for binary files. */
+static int
+make_patch(struct diff *d, const struct walk_ent *we, struct rec *r)
+{
+	char hc[65], hu[65];
+	off_t start, end;
+	int fc = -1, fu = -1, bin, ret = -1;
+
+	if ((start = lseek(d->patchfd, 0, SEEK_END)) == -1 ||
+	    open_pair(we, &fc, &fu) == -1)
+		goto out;
+	if ((bin = is_binary(fc)) == -1 ||
+	    (!bin && (bin = is_binary(fu)) == -1))
+		goto out;
+	if (bin) {
+		if (sha256_fd(fc, hc) == -1 || sha256_fd(fu, hu) == -1)
+			goto out;
+		if (dprintf(d->patchfd, "Binary files differ: %lld -> %lld "
+		    "bytes, sha256 %s -> %s\n", (long long)we->cmp->st_size,
+		    (long long)we->up->st_size, hc, hu) < 0)
+			goto out;
+	} else if (run_diff(we->path, fc, fu, d->patchfd) == -1)
+		goto out;
+	if ((end = lseek(d->patchfd, 0, SEEK_END)) == -1)
+		goto out;
+	r->patchoff = start;
+	r->patchlen = end - start;
+	ret = 0;
+out:
+	if (fc != -1)
+		close(fc);
+	if (fu != -1)
+		close(fu);
+	return ret;
+}
+
 static int
 diff_cb(const struct walk_ent *we, void *arg)
 {
@@ -178,9 +336,12 @@ diff_cb(const struct walk_ent *we, void *arg)
 		walk_warn("compare", we->path, errno);
 		return 0;
 	}
-	if (c)
+	if (c) {
 		add(d, 'M', we->path, NULL, fields & ~F_MTIME);
-	else if (fields)
+		if (d->patchfd != -1 && S_ISREG(we->up->st_mode) &&
+		    make_patch(d, we, &d->v[d->n - 1]) == -1)
+			walk_warn("diff", we->path, errno);
+	} else if (fields)
 		add(d, 'm', we->path, NULL, fields);
 	return 0;
 }
@@ -269,11 +430,34 @@ renamed_away(const struct diff *d, const struct rec *r)
 	return 0;
 }
 
-/* Print the records; returns how many were printed. */
-static size_t
+/* Copy r's -p text to fp. */
+static int
+print_patch(const struct diff *d, const struct rec *r, FILE *fp)
+{
+	static char buf[65536];
+	off_t off = r->patchoff, left = r->patchlen;
+	ssize_t k;
+
+	while (left > 0) {
+		k = pread(d->patchfd, buf, left < (off_t)sizeof(buf) ?
+		    (size_t)left : sizeof(buf), off);
+		if (k == -1 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			return -1;
+		fwrite(buf, 1, k, fp);
+		off += k;
+		left -= k;
+	}
+	return 0;
+}
+
+/* Print the records; returns how many were printed, or -1. */
+static ssize_t
 print_all(const struct diff *d, int json)
 {
-	size_t i, n = 0;
+	size_t i;
+	ssize_t n = 0;
 
 	if (json)
 		fputs("[", stdout);
@@ -285,6 +469,9 @@ print_all(const struct diff *d, int json)
 		print_rec(&d->v[i], json, stdout);
 		if (!json)
 			fputc('\n', stdout);
+		if (d->v[i].patchlen > 0 &&
+		    print_patch(d, &d->v[i], stdout) == -1)
+			return -1;
 		n++;
 	}
 	if (json)
@@ -296,21 +483,24 @@ int
 cmd_diff(int argc, char *argv[])
 {
 	enum { OPT_ROOT = 256, OPT_JSON, OPT_EXIT };
+	FILE *tmp = NULL;
 	static const struct option longopts[] = {
 		{ "json",	no_argument,		NULL, OPT_JSON },
 		{ "exit-code",	no_argument,		NULL, OPT_EXIT },
 		{ "root",	required_argument,	NULL, OPT_ROOT },
+		{ "base",	required_argument,	NULL, OPT_ROOT },
 		{ "help",	no_argument,		NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	struct diff d = { NULL, 0 };
+	struct diff d = { NULL, 0, -1 };
 	const char *root = "/";
-	size_t i, n;
-	int ch, json = 0, exitcode = 0, upfd = -1, rootfd = -1;
+	size_t i;
+	ssize_t n;
+	int ch, json = 0, exitcode = 0, patch = 0, upfd = -1, rootfd = -1;
 	int st = EXIT_RUNFAIL;
 
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, ":hp", longopts, NULL)) != -1) {
 		switch (ch) {
 		case OPT_JSON:
 			json = 1;
@@ -320,6 +510,9 @@ cmd_diff(int argc, char *argv[])
 			break;
 		case OPT_ROOT:
 			root = optarg;
+			break;
+		case 'p':
+			patch = 1;
 			break;
 		case 'h':
 			fputs(DIFF_USAGE, stdout);
@@ -340,6 +533,18 @@ cmd_diff(int argc, char *argv[])
 		fputs(DIFF_USAGE, stderr);
 		return EXIT_USAGE;
 	}
+	if (patch && json) {
+		warnx("-p cannot be used with --json");
+		fputs(DIFF_USAGE, stderr);
+		return EXIT_USAGE;
+	}
+	if (patch) {
+		if ((tmp = tmpfile()) == NULL) {
+			warn("cannot make a temporary file for -p");
+			goto out;
+		}
+		d.patchfd = fileno(tmp);
+	}
 	if ((upfd = open(argv[optind], O_RDONLY | O_DIRECTORY |
 	    O_CLOEXEC)) == -1) {
 		warn("cannot open upper layer '%s'", argv[optind]);
@@ -355,7 +560,7 @@ cmd_diff(int argc, char *argv[])
 		goto out;
 	}
 	n = print_all(&d, json);
-	if (fflush(stdout) == EOF || ferror(stdout)) {
+	if (n == -1 || fflush(stdout) == EOF || ferror(stdout)) {
 		warn("cannot write the report");
 		goto out;
 	}
@@ -365,6 +570,8 @@ out:
 		close(upfd);
 	if (rootfd != -1)
 		close(rootfd);
+	if (tmp != NULL)
+		fclose(tmp);
 	for (i = 0; i < d.n; i++) {
 		free(d.v[i].path);
 		free(d.v[i].from);
