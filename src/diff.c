@@ -26,6 +26,10 @@
  * are printed only after the walk.  Binary files (a NUL in the first
  * 8 KiB of either side) get one line with sizes and SHA-256 instead.
  *
+ * With --summary a count of each kind of change and the bytes added (sizes
+ * of A and M regular files) follow, per top-level directory.  With
+ * --color the op letters are coloured.
+ *
  * With --json the same records are a JSON array of objects
  * {"op", "path", "fields", ["from"]}; bytes of a name that are not UTF-8
  * are written as the lone surrogate \udcXX, as Python's surrogateescape
@@ -49,8 +53,8 @@
 #include "walk.h"
 
 #define DIFF_USAGE \
-	"usage: overpack diff [--json] [--exit-code] [-p] " \
-	"[--root DIR | --base DIR] UPPER\n"
+	"usage: overpack diff [--json] [--exit-code] [-p] [--summary]\n" \
+	"\t\t[--color=WHEN] [--root DIR | --base DIR] UPPER\n"
 
 #define BINARY_PROBE	8192	/* a NUL this early means binary, as in git */
 
@@ -65,6 +69,7 @@ struct rec {
 	unsigned	 fields;
 	off_t		 patchoff;	/* -p: its text in diff.patchfd */
 	off_t		 patchlen;	/* 0: none */
+	long long	 bytes;		/* A, M: a regular file's size */
 };
 
 struct diff {
@@ -84,6 +89,7 @@ add(struct diff *d, char op, const char *path, const char *from,
 	d->v[d->n].fields = fields;
 	d->v[d->n].patchoff = 0;
 	d->v[d->n].patchlen = 0;
+	d->v[d->n].bytes = 0;
 	d->n++;
 }
 
@@ -323,8 +329,11 @@ diff_cb(const struct walk_ent *we, void *arg)
 	if (we->redirect != NULL)
 		add(d, 'R', we->path, we->redirect, 0);
 	if (we->cmp == NULL) {
-		if (we->redirect == NULL)
+		if (we->redirect == NULL) {
 			add(d, 'A', we->path, NULL, 0);
+			if (S_ISREG(we->up->st_mode))
+				d->v[d->n - 1].bytes = we->up->st_size;
+		}
 		return 0;
 	}
 	if ((we->up->st_mode & S_IFMT) != (we->cmp->st_mode & S_IFMT)) {
@@ -338,6 +347,8 @@ diff_cb(const struct walk_ent *we, void *arg)
 	}
 	if (c) {
 		add(d, 'M', we->path, NULL, fields & ~F_MTIME);
+		if (S_ISREG(we->up->st_mode))
+			d->v[d->n - 1].bytes = we->up->st_size;
 		if (d->patchfd != -1 && S_ISREG(we->up->st_mode) &&
 		    make_patch(d, we, &d->v[d->n - 1]) == -1)
 			walk_warn("diff", we->path, errno);
@@ -391,9 +402,30 @@ print_fields(unsigned fields, int json, FILE *fp)
 	fputc(json ? ']' : ')', fp);
 }
 
-static void
-print_rec(const struct rec *r, int json, FILE *fp)
+/* The SGR colour of an op letter, or NULL. */
+static const char *
+op_color(char op)
 {
+	switch (op) {
+	case 'A':
+		return "\033[32m";	/* green */
+	case 'M':
+	case 'm':
+		return "\033[33m";	/* yellow */
+	case 'D':
+		return "\033[31m";	/* red */
+	case 'R':
+	case 'T':
+		return "\033[36m";	/* cyan */
+	}
+	return NULL;
+}
+
+static void
+print_rec(const struct rec *r, int json, int color, FILE *fp)
+{
+	const char *sgr;
+
 	if (json) {
 		fprintf(fp, "{\"op\":\"%c\",\"path\":", r->op);
 		json_string("./", r->path, fp);
@@ -405,7 +437,10 @@ print_rec(const struct rec *r, int json, FILE *fp)
 		fputc('}', fp);
 		return;
 	}
-	fprintf(fp, "%c ", r->op);
+	if (color && (sgr = op_color(r->op)) != NULL)
+		fprintf(fp, "%s%c\033[m ", sgr, r->op);
+	else
+		fprintf(fp, "%c ", r->op);
 	if (r->from != NULL) {
 		fputs("./", fp);
 		fputname(r->from, fp);
@@ -454,7 +489,7 @@ print_patch(const struct diff *d, const struct rec *r, FILE *fp)
 
 /* Print the records; returns how many were printed, or -1. */
 static ssize_t
-print_all(const struct diff *d, int json)
+print_all(const struct diff *d, int json, int color)
 {
 	size_t i;
 	ssize_t n = 0;
@@ -466,7 +501,7 @@ print_all(const struct diff *d, int json)
 			continue;
 		if (json)
 			fputs(n ? ",\n" : "\n", stdout);
-		print_rec(&d->v[i], json, stdout);
+		print_rec(&d->v[i], json, color, stdout);
 		if (!json)
 			fputc('\n', stdout);
 		if (d->v[i].patchlen > 0 &&
@@ -479,16 +514,78 @@ print_all(const struct diff *d, int json)
 	return n;
 }
 
+/* --summary: the changes under one top-level entry. */
+struct tally {
+	char		*top;		/* first component of the paths; owned */
+	unsigned long	 n[6];		/* by op, in the order of OPS */
+	long long	 bytes;
+};
+#define OPS	"AMmDTR"
+
+static int
+tally_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct tally *)a)->top,
+	    ((const struct tally *)b)->top);
+}
+
+/* Print the summary of the records print_all printed. */
+static void
+print_summary(const struct diff *d, FILE *fp)
+{
+	static const char *const words[] = {
+		"added", "modified", "metadata", "deleted", "retyped", "renamed"
+	};
+	struct tally *t = NULL;
+	size_t i, j, k, nt = 0, len;
+	const char *p;
+
+	for (i = 0; i < d->n; i++) {
+		if (renamed_away(d, &d->v[i]))
+			continue;
+		p = d->v[i].path;
+		len = strcspn(p, "/");
+		for (j = 0; j < nt; j++)
+			if (strlen(t[j].top) == len &&
+			    memcmp(t[j].top, p, len) == 0)
+				break;
+		if (j == nt) {
+			t = xrealloc(t, (nt + 1) * sizeof(*t));
+			memset(&t[nt], 0, sizeof(*t));
+			t[nt].top = xmalloc(len + 1);
+			memcpy(t[nt].top, p, len);
+			t[nt].top[len] = '\0';
+			nt++;
+		}
+		t[j].n[strchr(OPS, d->v[i].op) - OPS]++;
+		t[j].bytes += d->v[i].bytes;
+	}
+	qsort(t, nt, sizeof(*t), tally_cmp);
+	for (j = 0; j < nt; j++) {
+		fputs("./", fp);
+		fputname(t[j].top, fp);
+		fputc(':', fp);
+		for (k = 0; k < sizeof(words) / sizeof(words[0]); k++)
+			fprintf(fp, "%s %lu %s", k ? "," : "", t[j].n[k],
+			    words[k]);
+		fprintf(fp, "; %lld bytes\n", t[j].bytes);
+		free(t[j].top);
+	}
+	free(t);
+}
+
 int
 cmd_diff(int argc, char *argv[])
 {
-	enum { OPT_ROOT = 256, OPT_JSON, OPT_EXIT };
+	enum { OPT_ROOT = 256, OPT_JSON, OPT_EXIT, OPT_SUMMARY, OPT_COLOR };
 	FILE *tmp = NULL;
 	static const struct option longopts[] = {
 		{ "json",	no_argument,		NULL, OPT_JSON },
 		{ "exit-code",	no_argument,		NULL, OPT_EXIT },
 		{ "root",	required_argument,	NULL, OPT_ROOT },
 		{ "base",	required_argument,	NULL, OPT_ROOT },
+		{ "summary",	no_argument,		NULL, OPT_SUMMARY },
+		{ "color",	required_argument,	NULL, OPT_COLOR },
 		{ "help",	no_argument,		NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -496,7 +593,9 @@ cmd_diff(int argc, char *argv[])
 	const char *root = "/";
 	size_t i;
 	ssize_t n;
-	int ch, json = 0, exitcode = 0, patch = 0, upfd = -1, rootfd = -1;
+	const char *nc;
+	int ch, json = 0, exitcode = 0, patch = 0, summary = 0, color = -1;
+	int upfd = -1, rootfd = -1;
 	int st = EXIT_RUNFAIL;
 
 	opterr = 0;
@@ -513,6 +612,23 @@ cmd_diff(int argc, char *argv[])
 			break;
 		case 'p':
 			patch = 1;
+			break;
+		case OPT_SUMMARY:
+			summary = 1;
+			break;
+		case OPT_COLOR:
+			if (strcmp(optarg, "always") == 0)
+				color = 1;
+			else if (strcmp(optarg, "never") == 0)
+				color = 0;
+			else if (strcmp(optarg, "auto") == 0)
+				color = -1;
+			else {
+				warnx("--color takes always, never or auto, "
+				    "not '%s'", optarg);
+				fputs(DIFF_USAGE, stderr);
+				return EXIT_USAGE;
+			}
 			break;
 		case 'h':
 			fputs(DIFF_USAGE, stdout);
@@ -533,11 +649,16 @@ cmd_diff(int argc, char *argv[])
 		fputs(DIFF_USAGE, stderr);
 		return EXIT_USAGE;
 	}
-	if (patch && json) {
-		warnx("-p cannot be used with --json");
+	if ((patch || summary) && json) {
+		warnx("%s cannot be used with --json",
+		    patch ? "-p" : "--summary");
 		fputs(DIFF_USAGE, stderr);
 		return EXIT_USAGE;
 	}
+	/* auto: a terminal, and no NO_COLOR (https://no-color.org). */
+	if (color == -1)
+		color = isatty(STDOUT_FILENO) &&
+		    ((nc = getenv("NO_COLOR")) == NULL || *nc == '\0');
 	if (patch) {
 		if ((tmp = tmpfile()) == NULL) {
 			warn("cannot make a temporary file for -p");
@@ -559,7 +680,9 @@ cmd_diff(int argc, char *argv[])
 		warn("cannot walk upper layer '%s'", argv[optind]);
 		goto out;
 	}
-	n = print_all(&d, json);
+	n = print_all(&d, json, color);
+	if (n != -1 && summary)
+		print_summary(&d, stdout);
 	if (n == -1 || fflush(stdout) == EOF || ferror(stdout)) {
 		warn("cannot write the report");
 		goto out;

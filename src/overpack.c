@@ -29,7 +29,8 @@ static const struct cmd {
 	  "\t\t[--prefix DIR] UPPER\n"
 	  "       overpack pack --list-excludes" },
 	{ "diff", cmd_diff,
-	  "diff [--json] [--exit-code] [-p] [--root DIR | --base DIR] UPPER" },
+	  "diff [--json] [--exit-code] [-p] [--summary] [--color=WHEN]\n"
+	  "\t\t[--root DIR | --base DIR] UPPER" },
 	{ "plist", cmd_plist, "plist [--prefix DIR] [--root DIR] UPPER" },
 };
 
