@@ -31,6 +31,10 @@ struct fmt_meta {
 	char	*description;	/* first line: the summary */
 	char	*depends;	/* comma-separated */
 	char	*prefix;	/* pkgsrc */
+
+	/* How to compress, from pack's options; 0 for the defaults. */
+	int	 level;		/* gzip 1-9, xz 0-9, zstd 1-19 */
+	int	 threads;	/* xz and zstd only */
 };
 
 /* Fill the fields still NULL from "key: value" lines in file. */

@@ -26,7 +26,7 @@ static const struct cmd {
 	  "\t\t[--include PATTERN] [--no-default-excludes] [--meta FILE]\n"
 	  "\t\t[--name NAME] [--version VERSION] [--arch ARCH]\n"
 	  "\t\t[--maintainer WHO] [--description TEXT] [--depends DEPS]\n"
-	  "\t\t[--prefix DIR] UPPER\n"
+	  "\t\t[--prefix DIR] [--level N] [--threads N] UPPER\n"
 	  "       overpack pack --list-excludes" },
 	{ "diff", cmd_diff,
 	  "diff [--json] [--exit-code] [-p] [--summary] [--color=WHEN]\n"

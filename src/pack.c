@@ -60,7 +60,7 @@
 	"\t\t[--include PATTERN] [--no-default-excludes] [--meta FILE]\n" \
 	"\t\t[--name NAME] [--version VERSION] [--arch ARCH]\n" \
 	"\t\t[--maintainer WHO] [--description TEXT] [--depends DEPS]\n" \
-	"\t\t[--prefix DIR] UPPER\n" \
+	"\t\t[--prefix DIR] [--level N] [--threads N] UPPER\n" \
 	"       overpack pack --list-excludes\n"
 
 enum fmt {
@@ -955,6 +955,40 @@ archive_fail(struct pack *p)
 		warnx("cannot write '%s'", p->output);
 }
 
+/* Pass --level and --threads to libarchive's xz or zstd filter. */
+static int
+tune_filter(struct pack *p, const char *filter, int lo, int hi)
+{
+	char v[16];
+
+	if (p->meta == NULL)
+		return 0;
+	if (p->meta->level > 0) {
+		if (p->meta->level < lo || p->meta->level > hi) {
+			warnx("%s levels are %d to %d, not %d", filter, lo, hi,
+			    p->meta->level);
+			return -1;
+		}
+		snprintf(v, sizeof(v), "%d", p->meta->level);
+		if (archive_write_set_filter_option(p->a, filter,
+		    "compression-level", v) < ARCHIVE_WARN) {
+			warnx("cannot set the %s level: %s", filter,
+			    archive_error_string(p->a));
+			return -1;
+		}
+	}
+	if (p->meta->threads > 1) {
+		snprintf(v, sizeof(v), "%d", p->meta->threads);
+		if (archive_write_set_filter_option(p->a, filter, "threads",
+		    v) < ARCHIVE_WARN) {
+			warnx("cannot use %s threads: %s", filter,
+			    archive_error_string(p->a));
+			return -1;
+		}
+	}
+	return 0;
+}
+
 /* Set up libarchive for p->fmt writing through out_write. */
 static int
 archive_setup(struct pack *p)
@@ -973,12 +1007,26 @@ archive_setup(struct pack *p)
 	switch (p->fmt) {
 	case FMT_XZ:
 		r = archive_write_add_filter_xz(p->a);
+		if (r >= ARCHIVE_WARN && tune_filter(p, "xz", 0, 9) == -1)
+			return -1;
 		break;
 	case FMT_ZST:
 		r = archive_write_add_filter_zstd(p->a);
+		if (r >= ARCHIVE_WARN && tune_filter(p, "zstd", 1, 19) == -1)
+			return -1;
 		break;
 	case FMT_GZ:
-		if (deflateInit2(&p->z, Z_BEST_COMPRESSION, Z_DEFLATED, 31, 8,
+		/* gzip's own default level, as tar -czf uses. */
+		if (p->meta != NULL && p->meta->threads > 1) {
+			warnx("--threads works with tar.xz and tar.zst only");
+			return -1;
+		}
+		if (p->meta != NULL && p->meta->level > 9) {
+			warnx("gzip levels are 1 to 9, not %d", p->meta->level);
+			return -1;
+		}
+		if (deflateInit2(&p->z, p->meta != NULL && p->meta->level > 0 ?
+		    p->meta->level : Z_DEFAULT_COMPRESSION, Z_DEFLATED, 31, 8,
 		    Z_DEFAULT_STRATEGY) != Z_OK) {
 			warnx("cannot set up gzip compression");
 			return -1;
@@ -1365,11 +1413,28 @@ pack_layer(const char *upper, const char *root, const char *output,
 	return st;
 }
 
+/* A decimal number in [lo, hi], or a message naming it. */
+static int
+number(const char *s, long lo, long hi, int *out)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (*s == '\0' || *end != '\0' || errno != 0 || v < lo || v > hi) {
+		warnx("'%s' is not a number from %ld to %ld", s, lo, hi);
+		return -1;
+	}
+	*out = (int)v;
+	return 0;
+}
+
 int
 cmd_pack(int argc, char *argv[])
 {
 	enum { OPT_ROOT = 256, OPT_EXCL, OPT_INCL, OPT_NODEF, OPT_LIST,
-	    OPT_META, OPT_FIELD };
+	    OPT_META, OPT_FIELD, OPT_LEVEL, OPT_THREADS };
 	static const struct option longopts[] = {
 		{ "output",		required_argument, NULL, 'o' },
 		{ "format",		required_argument, NULL, 'f' },
@@ -1386,6 +1451,8 @@ cmd_pack(int argc, char *argv[])
 		{ "description",	required_argument, NULL, OPT_FIELD },
 		{ "depends",		required_argument, NULL, OPT_FIELD },
 		{ "prefix",		required_argument, NULL, OPT_FIELD },
+		{ "level",		required_argument, NULL, OPT_LEVEL },
+		{ "threads",		required_argument, NULL, OPT_THREADS },
 		{ "help",		no_argument,	   NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -1423,6 +1490,15 @@ cmd_pack(int argc, char *argv[])
 			break;
 		case OPT_FIELD:
 			(void)meta_set(&meta, longopts[li].name, optarg);
+			break;
+		case OPT_LEVEL:
+		case OPT_THREADS:
+			if (number(optarg, ch == OPT_LEVEL ? 0 : 1,
+			    ch == OPT_LEVEL ? 22 : 64, ch == OPT_LEVEL ?
+			    &meta.level : &meta.threads) == -1) {
+				st = EXIT_USAGE;
+				goto out;
+			}
 			break;
 		case OPT_LIST:
 			for (i = 0; excl_defaults[i] != NULL; i++)

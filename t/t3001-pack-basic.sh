@@ -75,6 +75,36 @@ test_expect_success 'a wrong owner would be noticed (must fail)' '
 	! bsdtar -tvf out2.tar.gz | grep " 1234 *5678 .* ./etc/conf$"
 '
 
+test_expect_success 'names come from the packaged tree, never the packing host' '
+	mkdir -p up2/etc up2/opt base2/etc &&
+	printf "root:x:0:0::/root:/bin/sh\n" >base2/etc/passwd &&
+	printf "root:x:0:\n" >base2/etc/group &&
+	{ cat base2/etc/passwd && echo "myapp:x:100:100::/:/bin/false"; } \
+	    >up2/etc/passwd &&
+	{ cat base2/etc/group && echo "myapp:x:100:"; } >up2/etc/group &&
+	echo x >up2/opt/app && chown 100:100 up2/opt/app &&
+	echo y >up2/opt/nobody && chown 4242:4242 up2/opt/nobody &&
+	"$OVERPACK" pack -o names.tar --root base2 up2 &&
+	bsdtar -tvf names.tar >long &&
+	grep " myapp *myapp .* ./opt/app$" long &&
+	grep " 4242 *4242 .* ./opt/nobody$" long
+'
+
+test_expect_success 'gzip is at level 6 unless told; --level and --threads are checked' '
+	"$OVERPACK" pack -o l6.tar.gz --root base up &&
+	"$OVERPACK" pack -o l1.tar.gz --level 1 --root base up &&
+	"$OVERPACK" pack -o l6b.tar.gz --level 6 --root base up &&
+	cmp l6.tar.gz l6b.tar.gz && ! cmp -s l1.tar.gz l6.tar.gz &&
+	test_expect_code 2 "$OVERPACK" pack -o x.tar.gz --level 0x --root base up &&
+	test_expect_code 125 "$OVERPACK" pack -o x.tar.gz --level 12 --root base up &&
+	test_expect_code 125 "$OVERPACK" pack -o x.tar.gz --threads 2 --root base up &&
+	test_path_is_missing x.tar.gz &&
+	"$OVERPACK" pack -o t2.tar.xz --threads 2 --level 1 --root base up &&
+	xz -t t2.tar.xz &&
+	"$OVERPACK" pack -o t2.tar.zst --threads 2 --level 3 --root base up &&
+	zstd -tq t2.tar.zst
+'
+
 test_expect_failure_status 'no -o is a usage error' 2 '
 	"$OVERPACK" pack up
 '
