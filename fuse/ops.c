@@ -146,6 +146,22 @@ op_init(void *data, struct fuse_conn_info *conn)
 	conn->want &= ~FUSE_CAP_EXPORT_SUPPORT;
 }
 
+/* Link the upper object fd in as p/name, p copied up first. */
+static int
+link_into(struct fs *fs, int fd, struct node *p, const char *name)
+{
+	struct stat st;
+	int error, pu;
+
+	if ((error = copy_up(fs, p, 0)) != 0)
+		return error;
+	if ((pu = node_fd(fs, p, UP)) < 0)
+		return -pu;
+	if (fstatat(pu, name, &st, AT_SYMLINK_NOFOLLOW) == 0)
+		return EEXIST;		/* taken meanwhile */
+	return linkat(fd, "", pu, name, AT_EMPTY_PATH) == -1 ? errno : 0;
+}
+
 /*
  * A lower file with hard links was copied up under another name: this
  * name of it, found now, becomes a link to the copy, so that it shows
@@ -154,16 +170,11 @@ op_init(void *data, struct fuse_conn_info *conn)
 static int
 link_name(struct fs *fs, struct node *n, struct node *p, const char *name)
 {
-	struct stat st;
-	int error, nu, pu;
+	int nu;
 
-	if ((error = copy_up(fs, p, 0)) != 0)
-		return error;
-	if ((nu = node_fd(fs, n, UP)) < 0 || (pu = node_fd(fs, p, UP)) < 0)
-		return nu < 0 ? -nu : -pu;
-	if (fstatat(pu, name, &st, AT_SYMLINK_NOFOLLOW) == 0)
-		return EEXIST;		/* taken meanwhile */
-	return linkat(nu, "", pu, name, AT_EMPTY_PATH) == -1 ? errno : 0;
+	if ((nu = node_fd(fs, n, UP)) < 0)
+		return -nu;
+	return link_into(fs, nu, p, name);
 }
 
 /*
@@ -177,22 +188,15 @@ relink_copy(struct fs *fs, struct node *p, const char *name,
 {
 	struct file_handle *h;
 	struct stat st;
-	int error = 0, fd = -1, pu;
+	int error, fd;
 
 	if ((h = node_copy_of(fs, lst)) == NULL)
 		return ENOENT;
-	if ((error = copy_up(fs, p, 0)) != 0)
-		goto out;
-	if ((pu = node_fd(fs, p, UP)) < 0) {
-		error = -pu;
-		goto out;
-	}
 	if ((fd = open_by_handle_at(fs->upperfd, h, O_PATH | O_CLOEXEC)) == -1 ||
 	    fstatat(fd, "", &st, AT_EMPTY_PATH) == -1 || st.st_nlink == 0)
 		error = ENOENT;		/* the copy is gone since */
-	else if (linkat(fd, "", pu, name, AT_EMPTY_PATH) == -1)
-		error = errno;
-out:
+	else
+		error = link_into(fs, fd, p, name);
 	if (fd != -1)
 		close(fd);
 	free(h);

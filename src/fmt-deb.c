@@ -33,7 +33,6 @@
 #include <archive_entry.h>
 
 #include "overpack.h"
-#include "digest.h"
 #include "fmt.h"
 
 /* A growing in-memory buffer (the control member, the control file). */
@@ -160,9 +159,7 @@ scan(struct fmt_job *job, struct deb *d)
 	struct archive *a;
 	struct archive_entry *e;
 	const char *path, *link;
-	struct md5 md5;
-	char buf[65536], line[64];
-	la_ssize_t n;
+	char line[64];
 	size_t i;
 	int r, st = -1;
 
@@ -183,12 +180,8 @@ scan(struct fmt_job *job, struct deb *d)
 				continue;
 			memcpy(d->sums[d->nsums].md5, d->sums[i].md5, 33);
 		} else if (archive_entry_filetype(e) == AE_IFREG) {
-			md5_init(&md5);
-			while ((n = archive_read_data(a, buf, sizeof(buf))) > 0)
-				md5_update(&md5, buf, n);
-			if (n < 0)
+			if (fmt_md5_data(a, d->sums[d->nsums].md5) == -1)
 				goto bad;
-			md5_hex(&md5, d->sums[d->nsums].md5);
 			d->bytes += archive_entry_size(e);
 		} else
 			continue;

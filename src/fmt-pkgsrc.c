@@ -36,7 +36,6 @@
 #include <archive_entry.h>
 
 #include "overpack.h"
-#include "digest.h"
 #include "exclude.h"
 #include "fmt.h"
 #include "pack.h"
@@ -151,10 +150,7 @@ scan(struct fmt_job *job, struct plist *pl)
 	struct archive *a;
 	struct archive_entry *e;
 	struct ent *x;
-	struct md5 md5;
 	const char *name, *hard;
-	char buf[65536];
-	la_ssize_t k;
 	size_t i, len;
 	int r, skip, isdir, st = -1;
 
@@ -203,12 +199,8 @@ scan(struct fmt_job *job, struct plist *pl)
 			x->symlink = relink(pl, x->name,
 			    archive_entry_symlink(e));
 		else if (archive_entry_filetype(e) == AE_IFREG) {
-			md5_init(&md5);
-			while ((k = archive_read_data(a, buf, sizeof(buf))) > 0)
-				md5_update(&md5, buf, k);
-			if (k < 0)
+			if (fmt_md5_data(a, x->md5) == -1)
 				goto bad;
-			md5_hex(&md5, x->md5);
 			pl->bytes += archive_entry_size(e);
 		}
 		pl->n++;

@@ -25,6 +25,7 @@
 #include <archive.h>
 
 #include "overpack.h"
+#include "digest.h"
 #include "fmt.h"
 
 static char **
@@ -206,4 +207,20 @@ fmt_copy(struct fmt_job *job, void (*fn)(void *, const void *, size_t),
 			return -1;
 		}
 	}
+}
+
+int
+fmt_md5_data(struct archive *a, char hex[33])
+{
+	char buf[65536];
+	struct md5 md5;
+	ssize_t n;
+
+	md5_init(&md5);
+	while ((n = archive_read_data(a, buf, sizeof(buf))) > 0)
+		md5_update(&md5, buf, n);
+	if (n < 0)
+		return -1;
+	md5_hex(&md5, hex);
+	return 0;
 }

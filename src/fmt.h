@@ -84,9 +84,12 @@ extern const struct fmt_ops fmt_deb, fmt_pkgsrc, fmt_plist, fmt_oci,
 struct archive *fmt_read_open(int fd);
 /* Copy the payload to the output (if any), passing each chunk to fn
  * (if any); 0, or -1 with a message printed. */
+struct archive;
+/* The MD5 of the current entry's data, as 32 hex digits; 0 or -1. */
+int	fmt_md5_data(struct archive *, char hex[33]);
+
 int	fmt_copy(struct fmt_job *, void (*fn)(void *, const void *, size_t),
 	    void *);
-/* write(2) all of buf; 0 or -1 with errno. */
 /* The time stamp of what a format makes up: SOURCE_DATE_EPOCH or 0. */
 #define FMT_MTIME(job)	((job)->clamp ? (job)->epoch : (time_t)0)
 
