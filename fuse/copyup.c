@@ -17,6 +17,7 @@
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/xattr.h>
+#include <linux/limits.h>
 #include <linux/fs.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -201,11 +202,14 @@ out:
 	return error;
 }
 
-/* Copy every xattr but the layer format's from src to dst (lxattr path). */
+/*
+ * Copy every xattr but the layer format's from src to dst (lxattr path),
+ * each under the name the upper layer keeps it by (rec_xname).
+ */
 static int
-copy_xattrs(const char *src, int follow, const char *dst)
+copy_xattrs(struct fs *fs, const char *src, int follow, const char *dst)
 {
-	char *names = NULL, *val = NULL, *name;
+	char *names = NULL, *val = NULL, *name, xbuf[XATTR_NAME_MAX + 1];
 	ssize_t nlen, vlen;
 	size_t vsize = 0;
 	int error = 0;
@@ -246,7 +250,8 @@ copy_xattrs(const char *src, int follow, const char *dst)
 			error = errno;
 			goto out;
 		}
-		if (lsetxattr(dst, name, val, vlen, 0) == -1 &&
+		if (lsetxattr(dst, rec_xname(fs, UP, name, xbuf, sizeof(xbuf)),
+		    val, vlen, 0) == -1 &&
 		    errno != ENOTSUP) {
 			error = errno;
 			goto out;
@@ -268,6 +273,7 @@ build_copy(struct fs *fs, struct node *n, int lfd, const struct stat *st,
     const char *tmp, int flags)
 {
 	char src[64 + NAME_MAX], dst[64 + NAME_MAX], target[PATH_MAX];
+	struct layer_rec rec;
 	struct timespec ts[2];
 	const char *base;
 	ssize_t len;
@@ -303,17 +309,37 @@ build_copy(struct fs *fs, struct node *n, int lfd, const struct stat *st,
 		if (len == -1)
 			return errno;
 		target[len] = '\0';
+		if (fs->records) {
+			/* A file holding the target, and a record. */
+			if ((error = rec_make(fs, fs->workfd, tmp,
+			    st->st_mode, 0, target, st->st_uid, st->st_gid)))
+				return error;
+			break;
+		}
 		if (symlinkat(target, fs->workfd, tmp) == -1)
 			return errno;
 		break;
 	default:
-		if (mknodat(fs->workfd, tmp, (st->st_mode & S_IFMT) | 0600,
-		    st->st_rdev) == -1)
+		/* A record stands for the special file (owners.c). */
+		if (mknodat(fs->workfd, tmp, fs->records ? S_IFREG | 0600 :
+		    (st->st_mode & S_IFMT) | 0600, st->st_rdev) == -1)
 			return errno;
 		break;
 	}
+	if (fs->records) {
+		rec.uid = st->st_uid;
+		rec.gid = st->st_gid;
+		rec.mode = st->st_mode;
+		rec.rdev = st->st_rdev;
+		if (!S_ISLNK(st->st_mode) &&
+		    (layer_set_rec(fs->workfd, tmp, &rec) == -1 ||
+		    fchmodat(fs->workfd, tmp, layer_rec_diskmode(st->st_mode),
+		    0) == -1)) {
+			error = errno;
+			goto out;
+		}
 	/* Owner before mode and xattrs: chown clears setuid and caps. */
-	if (fchownat(fs->workfd, tmp, st->st_uid, st->st_gid,
+	} else if (fchownat(fs->workfd, tmp, st->st_uid, st->st_gid,
 	    AT_SYMLINK_NOFOLLOW) == -1 ||
 	    (!S_ISLNK(st->st_mode) &&
 	    fchmodat(fs->workfd, tmp, st->st_mode & 07777, 0) == -1)) {
@@ -331,7 +357,7 @@ build_copy(struct fs *fs, struct node *n, int lfd, const struct stat *st,
 		goto out;
 	} else
 		snprintf(src, sizeof(src), "/proc/self/fd/%d/%s", dirfd, base);
-	if ((error = copy_xattrs(src, !S_ISLNK(st->st_mode), dst)) != 0)
+	if ((error = copy_xattrs(fs, src, !S_ISLNK(st->st_mode), dst)) != 0)
 		goto out;
 	ts[0] = st->st_atim;
 	ts[1] = st->st_mtim;

@@ -145,6 +145,10 @@ entry_find(struct fs *fs, struct node *parent, const char *name,
 				return ENOENT;
 			}
 			e->upper = fd;
+			if ((error = rec_stat(fs, fd, &e->st)) != 0) {
+				entry_free(e);
+				return error;
+			}
 			/* A mark that cannot be read is an error, not a no. */
 			if (S_ISREG(e->st.st_mode))
 				mark = layer_is_metacopy(fd, "");

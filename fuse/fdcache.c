@@ -294,16 +294,20 @@ int
 node_stat(struct fs *fs, struct node *n, struct stat *st)
 {
 	struct stat lst;
-	int fd, merged, meta;
+	int fd, merged, meta, layer, error;
 
 	pthread_mutex_lock(&n->lock);
 	merged = n->has[UP] && n->has[LO];
 	meta = n->metacopy;
 	pthread_mutex_unlock(&n->lock);
-	if ((fd = node_fd(fs, n, merged || node_has(n, UP) ? UP : LO)) < 0)
+	layer = merged || node_has(n, UP) ? UP : LO;
+	if ((fd = node_fd(fs, n, layer)) < 0)
 		return -fd;
 	if (fstatat(fd, "", st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) == -1)
 		return errno;
+	if (layer == UP && (error = rec_stat(fs, fd, st)) != 0)
+		return error;
+	ids_show(fs, st);
 	st->st_ino = n->ino;
 	if (merged && S_ISDIR(st->st_mode))
 		st->st_nlink = 1;

@@ -118,6 +118,13 @@ struct fs {
 	dev_t		 workdev;	/* upper and work must share it */
 	double		 timeout;	/* entry and attr cache, seconds */
 	int		 no_opendir;	/* the kernel can skip OPENDIR */
+	int		 records;	/* owners=xattr: owner, mode and type
+					   kept as records (see layer.h) */
+	uid_t		 diskuid;	/* records: the upper root's owner */
+	gid_t		 diskgid;	/*   on disk, shown as 0 where an
+					     object has no record */
+	uint32_t	 idmax;		/* ids the kernel can map are below
+					   this; others show as 0; 0: all */
 	struct fuse_session *se;
 	struct node	*root;
 
@@ -210,6 +217,19 @@ struct xpath {
 int		 xpath_get(struct fs *, struct node *, int layer,
 		    struct xpath *);
 void		 xpath_put(struct fs *, struct xpath *);
+
+/* owners.c */
+int		 rec_stat(struct fs *, int fd, struct stat *);
+void		 ids_show(struct fs *, struct stat *);
+int		 rec_root(struct fs *);
+int		 rec_chattr(struct fs *, int fd, const struct stat *attr,
+		    int to_set);
+int		 rec_make(struct fs *, int dirfd, const char *name,
+		    mode_t mode, dev_t rdev, const char *target, uid_t uid,
+		    gid_t gid);
+ssize_t		 rec_readlink(int fd, char *buf, size_t len);
+const char	*rec_xname(struct fs *, int layer, const char *name,
+		    char *buf, size_t len);
 
 /* ops.c */
 extern const struct fuse_lowlevel_ops opfs_ops;

@@ -30,6 +30,7 @@ struct options {
 	char	*workdir;
 	char	*timeout;
 	char	*maxfds;
+	char	*owners;
 };
 
 #define OPT(t, p) { t, offsetof(struct options, p), 1 }
@@ -39,6 +40,7 @@ static const struct fuse_opt option_spec[] = {
 	OPT("workdir=%s", workdir),
 	OPT("timeout=%s", timeout),
 	OPT("maxfds=%s", maxfds),
+	OPT("owners=%s", owners),
 	FUSE_OPT_END
 };
 
@@ -46,7 +48,8 @@ static void
 usage(FILE *fp)
 {
 	fprintf(fp, "usage: overpackfs [-f] [-d] -o lowerdir=DIR,upperdir=DIR,"
-	    "workdir=DIR[,timeout=SEC][,maxfds=N] MOUNTPOINT\n");
+	    "workdir=DIR[,timeout=SEC][,maxfds=N][,owners=host|xattr]\n"
+	    "\t\t  MOUNTPOINT\n");
 }
 
 /* The base: a read-only clone of its mount tree where we may make one. */
@@ -212,6 +215,20 @@ main(int argc, char *argv[])
 		}
 		cfg.maxfds = v;
 	}
+	/* Without root the owners the command asks for can only be kept. */
+	cfg.records = geteuid() != 0;
+	if (opts.owners != NULL) {
+		if (strcmp(opts.owners, "xattr") == 0)
+			cfg.records = 1;
+		else if (strcmp(opts.owners, "host") == 0)
+			cfg.records = 0;
+		else {
+			fprintf(stderr, "overpackfs: bad owners '%s' (host or "
+			    "xattr)\n", opts.owners);
+			status = 2;
+			goto out;
+		}
+	}
 	if ((fs = opfs_new(&cfg, &args)) == NULL) {
 		fprintf(stderr, "overpackfs: cannot start on upperdir '%s': "
 		    "%s\n", opts.upperdir, strerror(errno));
@@ -244,6 +261,7 @@ out:
 	free(opts.workdir);
 	free(opts.timeout);
 	free(opts.maxfds);
+	free(opts.owners);
 	fuse_opt_free_args(&args);
 	return status;
 }

@@ -24,6 +24,12 @@ struct opfs_config {
 					   attributes, seconds; 0: default */
 	unsigned	 maxfds;	/* node fds kept open; 0: half the
 					   fd limit */
+	int		 records;	/* keep owners, modes and special
+					   files as records (owners=xattr);
+					   a layer that has them keeps them */
+	unsigned	 idmax;		/* ids the kernel can map are below
+					   this; others are shown as 0;
+					   0: all */
 };
 
 /*

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/xattr.h>
+#include <linux/limits.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -322,14 +323,20 @@ do_setattr_upper(struct fs *fs, int fd, struct xpath *xp, struct stat *attr,
 	struct timespec ts[2];
 	int error, tfd;
 
-	(void)fs;
-
 	/*
 	 * The handle may be on the lower file: only its own upper fd is
 	 * used, and only to truncate; the rest goes through the upper path.
 	 */
 	if (fi != NULL && HANDLE(fi)->lower)
 		fi = NULL;
+	if (fs->records) {
+		if ((to_set & (FUSE_SET_ATTR_MODE | FUSE_SET_ATTR_UID |
+		    FUSE_SET_ATTR_GID)) &&
+		    (error = rec_chattr(fs, fd, attr, to_set)) != 0)
+			return error;
+		to_set &= ~(FUSE_SET_ATTR_MODE | FUSE_SET_ATTR_UID |
+		    FUSE_SET_ATTR_GID);
+	}
 	if (to_set & FUSE_SET_ATTR_MODE) {
 		if (fchmodat(AT_FDCWD, xp->path, attr->st_mode,
 		    xp->follow ? 0 : AT_SYMLINK_NOFOLLOW) == -1)
@@ -422,14 +429,16 @@ op_readlink(fuse_req_t req, fuse_ino_t ino)
 	char buf[PATH_MAX + 1];
 	struct node *n;
 	ssize_t len;
-	int fd;
+	int fd, layer;
 
 	if ((n = node_get(fs, ino)) == NULL) {
 		fuse_reply_err(req, ESTALE);
 		return;
 	}
-	if ((fd = node_fd(fs, n, node_layer(n))) < 0)
+	if ((fd = node_fd(fs, n, layer = node_layer(n))) < 0)
 		len = -1, errno = -fd;
+	else if (layer == UP && fs->records)
+		len = rec_readlink(fd, buf, sizeof(buf));
 	else
 		len = readlinkat(fd, "", buf, sizeof(buf));
 	if (len == -1)
@@ -453,38 +462,56 @@ struct newobj {
 	int			 made;		/* make_obj created it */
 };
 
-/* Make the object o at dirfd/nm, owned as the caller asks. */
+/*
+ * Make the object o at dirfd/nm, owned as the caller asks: on disk, or
+ * in a record (fs->records), the object on disk then being the layer
+ * owner's.
+ */
 static int
-make_obj(int dirfd, const char *nm, struct newobj *o, uid_t uid, gid_t gid)
+make_obj(struct fs *fs, int dirfd, const char *nm, struct newobj *o,
+    uid_t uid, gid_t gid)
 {
+	mode_t perm = o->mode & 07777;
 	int flags;
 
+	if (fs->records)
+		perm = layer_rec_diskmode(o->mode);
 	switch (o->mode & S_IFMT) {
 	case S_IFREG:
 		if (o->fi == NULL) {
-			if (mknodat(dirfd, nm, o->mode, 0) == -1)
+			if (mknodat(dirfd, nm, S_IFREG | perm, 0) == -1)
 				return errno;
 			break;
 		}
 		flags = (o->fi->flags | O_CREAT | O_EXCL | O_CLOEXEC) &
 		    ~O_NOFOLLOW;
-		if ((o->fd = openat(dirfd, nm, flags, o->mode & 07777)) == -1)
+		if ((o->fd = openat(dirfd, nm, flags, perm)) == -1)
 			return errno;
 		break;
 	case S_IFDIR:
-		if (mkdirat(dirfd, nm, o->mode & 07777) == -1)
+		if (mkdirat(dirfd, nm, perm) == -1)
 			return errno;
 		break;
 	case S_IFLNK:
+		if (fs->records)
+			goto recorded;
 		if (symlinkat(o->target, dirfd, nm) == -1)
 			return errno;
 		break;
 	default:
+		if (fs->records) {
+recorded:		o->made = 1;	/* rec_make makes it */
+			return rec_make(fs, dirfd, nm, o->mode, o->rdev,
+			    o->target, uid, gid);
+		}
 		if (mknodat(dirfd, nm, o->mode, o->rdev) == -1)
 			return errno;
 		break;
 	}
 	o->made = 1;
+	if (fs->records)
+		return rec_make(fs, dirfd, nm, o->mode, o->rdev, NULL, uid,
+		    gid);
 	if ((uid != 0 || gid != 0) &&
 	    fchownat(dirfd, nm, uid, gid, AT_SYMLINK_NOFOLLOW) == -1)
 		return errno;
@@ -538,8 +565,9 @@ do_create(fuse_req_t req, struct fs *fs, struct node *p, const char *name,
 		return errno;
 	else if (lower_has(fs, p, name))
 		return EEXIST;
-	if (fstatat(pu, "", &pst, AT_EMPTY_PATH) == -1)
-		return errno;
+	if (fstatat(pu, "", &pst, AT_EMPTY_PATH) == -1 ||
+	    (error = rec_stat(fs, pu, &pst)) != 0)
+		return error ? error : errno;
 	gid = ctx->gid;
 	if (pst.st_mode & S_ISGID) {
 		gid = pst.st_gid;
@@ -547,14 +575,15 @@ do_create(fuse_req_t req, struct fs *fs, struct node *p, const char *name,
 			o->mode |= S_ISGID;
 	}
 	if (!whiteout) {
-		if ((error = make_obj(pu, name, o, ctx->uid, gid)) != 0) {
+		if ((error = make_obj(fs, pu, name, o, ctx->uid, gid)) != 0) {
 			unmake_obj(pu, name, o);
 			return error;
 		}
 	} else {
 		if ((error = work_name(fs, tmp, sizeof(tmp))) != 0)
 			return error;
-		if ((error = make_obj(fs->workfd, tmp, o, ctx->uid, gid)) ||
+		if ((error = make_obj(fs, fs->workfd, tmp, o,
+		    ctx->uid, gid)) ||
 		    (S_ISDIR(o->mode) &&
 		    layer_set_opaque(fs->workfd, tmp) == -1 && (error = errno)) ||
 		    (renameat2(fs->workfd, tmp, pu, name, S_ISDIR(o->mode) ?
@@ -1302,9 +1331,10 @@ op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size)
 	struct fs *fs = FS(req);
 	struct xpath xp;
 	struct node *n;
-	char *buf = NULL;
+	char *buf = NULL, xbuf[XATTR_NAME_MAX + 1];
+	const char *xn;
 	ssize_t len;
-	int error, iscap;
+	int error, iscap, layer;
 
 	if ((n = node_get(fs, ino)) == NULL) {
 		fuse_reply_err(req, ESTALE);
@@ -1320,9 +1350,10 @@ op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size)
 		error = ENODATA;
 	else if (size != 0 && (buf = malloc(size)) == NULL)
 		error = ENOMEM;
-	else if ((error = xpath_get(fs, n, node_layer(n), &xp)) == 0) {
-		len = xp.follow ? getxattr(xp.path, name, buf, size) :
-		    lgetxattr(xp.path, name, buf, size);
+	else if ((error = xpath_get(fs, n, layer = node_layer(n), &xp)) == 0) {
+		xn = rec_xname(fs, layer, name, xbuf, sizeof(xbuf));
+		len = xp.follow ? getxattr(xp.path, xn, buf, size) :
+		    lgetxattr(xp.path, xn, buf, size);
 		xpath_put(fs, &xp);
 		if (len == -1) {
 			error = errno;
@@ -1340,10 +1371,14 @@ op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size)
 	node_put(fs, n);
 }
 
-/* The object's xattr names, the layer format's left out. */
+/*
+ * The object's xattr names, the layer format's left out, and those kept
+ * under another name (rec_xname) given under their own.
+ */
 static ssize_t
 list_names(struct xpath *xp, char **out)
 {
+	const size_t xplen = strlen(LAYER_XATTR_XPREFIX);
 	char *buf, *p, *q;
 	ssize_t len;
 
@@ -1361,7 +1396,10 @@ list_names(struct xpath *xp, char **out)
 		return -errno;
 	}
 	for (p = q = buf; p < buf + len; p += strlen(p) + 1)
-		if (!layer_is_private_xattr(p)) {
+		if (strncmp(p, LAYER_XATTR_XPREFIX, xplen) == 0) {
+			memmove(q, p + xplen, strlen(p + xplen) + 1);
+			q += strlen(q) + 1;
+		} else if (!layer_is_private_xattr(p)) {
 			memmove(q, p, strlen(p) + 1);
 			q += strlen(q) + 1;
 		}
@@ -1408,6 +1446,8 @@ op_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 	struct fs *fs = FS(req);
 	struct xpath xp;
 	struct node *n;
+	char xbuf[XATTR_NAME_MAX + 1];
+	const char *xn;
 	int error;
 
 	if ((n = node_get(fs, ino)) == NULL) {
@@ -1420,8 +1460,9 @@ op_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 	    (error = xpath_get(fs, n, UP, &xp)) == 0) {
 		if (strcmp(name, "security.capability") == 0)
 			__atomic_store_n(&n->nocap, 0, __ATOMIC_RELEASE);
-		if ((xp.follow ? setxattr(xp.path, name, value, size, flags) :
-		    lsetxattr(xp.path, name, value, size, flags)) == -1)
+		xn = rec_xname(fs, UP, name, xbuf, sizeof(xbuf));
+		if ((xp.follow ? setxattr(xp.path, xn, value, size, flags) :
+		    lsetxattr(xp.path, xn, value, size, flags)) == -1)
 			error = errno;
 		xpath_put(fs, &xp);
 	}
@@ -1435,7 +1476,9 @@ op_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
 	struct fs *fs = FS(req);
 	struct xpath xp;
 	struct node *n;
-	int error;
+	char xbuf[XATTR_NAME_MAX + 1];
+	const char *xn;
+	int error, layer;
 
 	if ((n = node_get(fs, ino)) == NULL) {
 		fuse_reply_err(req, ESTALE);
@@ -1444,16 +1487,18 @@ op_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
 	/* Removing what is not there must not copy anything up. */
 	if (layer_is_private_xattr(name))
 		error = ENODATA;
-	else if ((error = xpath_get(fs, n, node_layer(n), &xp)) == 0) {
-		if ((xp.follow ? getxattr(xp.path, name, NULL, 0) :
-		    lgetxattr(xp.path, name, NULL, 0)) == -1)
+	else if ((error = xpath_get(fs, n, layer = node_layer(n), &xp)) == 0) {
+		xn = rec_xname(fs, layer, name, xbuf, sizeof(xbuf));
+		if ((xp.follow ? getxattr(xp.path, xn, NULL, 0) :
+		    lgetxattr(xp.path, xn, NULL, 0)) == -1)
 			error = errno;
 		xpath_put(fs, &xp);
 	}
 	if (error == 0 && (error = copy_up(fs, n, COPYUP_META)) == 0 &&
 	    (error = xpath_get(fs, n, UP, &xp)) == 0) {
-		if ((xp.follow ? removexattr(xp.path, name) :
-		    lremovexattr(xp.path, name)) == -1)
+		xn = rec_xname(fs, UP, name, xbuf, sizeof(xbuf));
+		if ((xp.follow ? removexattr(xp.path, xn) :
+		    lremovexattr(xp.path, xn)) == -1)
 			error = errno;
 		xpath_put(fs, &xp);
 	}

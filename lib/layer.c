@@ -13,6 +13,7 @@
 #include <sys/xattr.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -30,7 +31,9 @@ int
 layer_is_private_xattr(const char *name)
 {
 	return strncmp(name, LAYER_XATTR_PREFIX, strlen(LAYER_XATTR_PREFIX)) == 0 ||
-	    strncmp(name, LAYER_UXATTR_PREFIX, strlen(LAYER_UXATTR_PREFIX)) == 0;
+	    strncmp(name, LAYER_UXATTR_PREFIX, strlen(LAYER_UXATTR_PREFIX)) == 0 ||
+	    strncmp(name, LAYER_XATTR_OWN, strlen(LAYER_XATTR_OWN)) == 0 ||
+	    strcmp(name, LAYER_XATTR_RECORD) == 0;
 }
 
 int
@@ -186,4 +189,130 @@ int
 layer_clear_metacopy(int dirfd, const char *name)
 {
 	return clearx(dirfd, name, LAYER_XATTR_METACOPY);
+}
+
+int
+layer_get_rec(int dirfd, const char *name, const struct stat *st,
+    struct layer_rec *rec)
+{
+	char buf[96], type[32];
+	unsigned long uid, gid, mode;
+	unsigned maj, min;
+	ssize_t n;
+	int k, used;
+
+	if ((n = getx(dirfd, name, LAYER_XATTR_RECORD, buf, sizeof(buf) - 1))
+	    == -1)
+		return errno == ERANGE ? (errno = EINVAL, -1) : -1;
+	if (n == 0)
+		return 0;
+	buf[n] = '\0';
+	type[0] = '\0';
+	k = sscanf(buf, "%lu:%lu:%lo%n:%31s", &uid, &gid, &mode, &used, type);
+	if (k < 3 || uid > UINT32_MAX - 1 || gid > UINT32_MAX - 1 ||
+	    mode > 07777 || (k == 3 && buf[used] != '\0')) {
+		errno = EINVAL;
+		return -1;
+	}
+	rec->uid = uid;
+	rec->gid = gid;
+	rec->mode = mode;
+	rec->rdev = 0;
+	if (type[0] == '\0') {
+		if (st == NULL) {
+			errno = EINVAL;
+			return -1;
+		}
+		rec->mode |= st->st_mode & S_IFMT;
+	} else if (strcmp(type, "file") == 0)
+		rec->mode |= S_IFREG;
+	else if (strcmp(type, "dir") == 0)
+		rec->mode |= S_IFDIR;
+	else if (strcmp(type, "symlink") == 0)
+		rec->mode |= S_IFLNK;
+	else if (strcmp(type, "pipe") == 0)
+		rec->mode |= S_IFIFO;
+	else if (strcmp(type, "socket") == 0)
+		rec->mode |= S_IFSOCK;
+	else if (sscanf(type, "char-%u-%u", &maj, &min) == 2) {
+		rec->mode |= S_IFCHR;
+		rec->rdev = makedev(maj, min);
+	} else if (sscanf(type, "block-%u-%u", &maj, &min) == 2) {
+		rec->mode |= S_IFBLK;
+		rec->rdev = makedev(maj, min);
+	} else {
+		errno = EINVAL;
+		return -1;
+	}
+	return 1;
+}
+
+int
+layer_set_rec(int dirfd, const char *name, const struct layer_rec *rec)
+{
+	char path[64 + 256], buf[96], type[32];
+	ssize_t n;
+
+	switch (rec->mode & S_IFMT) {
+	case S_IFREG:
+		strcpy(type, "file");
+		break;
+	case S_IFDIR:
+		strcpy(type, "dir");
+		break;
+	case S_IFLNK:
+		strcpy(type, "symlink");
+		break;
+	case S_IFIFO:
+		strcpy(type, "pipe");
+		break;
+	case S_IFSOCK:
+		strcpy(type, "socket");
+		break;
+	default:
+		snprintf(type, sizeof(type), "%s-%u-%u",
+		    S_ISCHR(rec->mode) ? "char" : "block",
+		    major(rec->rdev), minor(rec->rdev));
+		break;
+	}
+	n = snprintf(buf, sizeof(buf), "%lu:%lu:%04lo:%s",
+	    (unsigned long)rec->uid, (unsigned long)rec->gid,
+	    (unsigned long)(rec->mode & 07777), type);
+	if (tree_procpath(path, sizeof(path), dirfd, name) == -1)
+		return -1;
+	return ((name && *name) ? lsetxattr : setxattr)(path,
+	    LAYER_XATTR_RECORD, buf, n, 0);
+}
+
+void
+layer_rec_apply(struct stat *st, const struct layer_rec *rec)
+{
+	st->st_uid = rec->uid;
+	st->st_gid = rec->gid;
+	st->st_mode = rec->mode;
+	st->st_rdev = rec->rdev;
+	if (!S_ISREG(rec->mode) && !S_ISDIR(rec->mode) && !S_ISLNK(rec->mode)) {
+		st->st_size = 0;
+		st->st_blocks = 0;
+	}
+}
+
+mode_t
+layer_rec_diskmode(mode_t mode)
+{
+	if (S_ISDIR(mode))
+		return (mode & 0777) | 0700;
+	return (mode & 0777) | 0600;
+}
+
+const char *
+layer_xattr_stored(const char *name, char *buf, size_t len)
+{
+	if (strncmp(name, "security.", 9) != 0 &&
+	    strncmp(name, "trusted.", 8) != 0)
+		return NULL;
+	if ((size_t)snprintf(buf, len, "%s%s", LAYER_XATTR_XPREFIX, name) >=
+	    len)
+		return NULL;
+	return buf;
 }

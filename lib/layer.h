@@ -21,6 +21,18 @@
  *                 times, xattrs and size.  Its data is the lower file at
  *                 the same place in the merged view.  Written when a lower
  *                 file's metadata changes and its data does not.
+ *   record        a regular file or directory with the xattr
+ *                 user.containers.override_stat = "UID:GID:MODE:TYPE" (the
+ *                 format of containers/storage; MODE is octal permission
+ *                 bits, TYPE one of file, dir, pipe, socket, char-MAJ-MIN,
+ *                 block-MAJ-MIN) shows with that owner, mode and type.  An
+ *                 unprivileged overpackfs (-o owners=xattr) keeps ownership
+ *                 this way, stores fifos, sockets and devices as empty
+ *                 regular files carrying a record, and keeps the xattrs it
+ *                 may not set (security.*, trusted.*) as user.overpack.x.NAME.
+ *                 Such a layer has a record on its root; an object there
+ *                 without one (a symlink) whose owner is the root's owner on
+ *                 disk shows as owned by 0:0.
  *
  * Return convention: 0 on success, -1 with errno set, like the C library.
  * Predicates return 1, 0 or -1.
@@ -36,6 +48,9 @@
 #define LAYER_XATTR_METACOPY	"trusted.overlay.metacopy"
 #define LAYER_XATTR_PREFIX	"trusted.overlay."
 #define LAYER_UXATTR_PREFIX	"user.overlay."
+#define LAYER_XATTR_RECORD	"user.containers.override_stat"
+#define LAYER_XATTR_XPREFIX	"user.overpack.x."	/* + security.* etc. */
+#define LAYER_XATTR_OWN		"user.overpack."	/* ours, all hidden */
 
 /* Longest redirect we write or accept: an absolute path. */
 #define LAYER_REDIRECT_MAX	4096
@@ -67,5 +82,40 @@ int	layer_is_metacopy(int dirfd, const char *name);
 int	layer_set_metacopy(int dirfd, const char *name);
 int	layer_clear_metacopy(int dirfd, const char *name);
 int	layer_set_redirect(int dirfd, const char *name, const char *path);
+
+/* An object's recorded owner, mode (type included) and device number. */
+struct layer_rec {
+	uid_t		 uid;
+	gid_t		 gid;
+	mode_t		 mode;
+	dev_t		 rdev;
+};
+
+/*
+ * Read the record of dirfd/name (name "" for dirfd itself, which must not
+ * be a symlink then).  1 with *rec filled, 0 when there is none, -1.
+ * A record without a type takes it from st, when st is not NULL.
+ */
+int	layer_get_rec(int dirfd, const char *name, const struct stat *st,
+	    struct layer_rec *);
+int	layer_set_rec(int dirfd, const char *name, const struct layer_rec *);
+
+/* Show st as the record says: owner, mode, type, device, size 0 if special. */
+void	layer_rec_apply(struct stat *, const struct layer_rec *);
+
+/*
+ * The mode to give the object on disk for a record of mode: the permission
+ * bits with the owner's read and write (and search, for a directory)
+ * always on, so the layer's owner can always reach it, and never setuid,
+ * setgid or sticky.  Regular files stand in for the special types.
+ */
+mode_t	layer_rec_diskmode(mode_t);
+
+/*
+ * The name under which an xattr the layer's owner may not set (security.*,
+ * trusted.*) is stored: LAYER_XATTR_XPREFIX + name, into buf.  Returns
+ * buf, or NULL when name needs no such mapping (or does not fit).
+ */
+const char *layer_xattr_stored(const char *name, char *buf, size_t len);
 
 #endif
