@@ -316,3 +316,19 @@ layer_xattr_stored(const char *name, char *buf, size_t len)
 		return NULL;
 	return buf;
 }
+
+ssize_t
+layer_readlink(int dirfd, const char *name, char *buf, size_t len)
+{
+	ssize_t n;
+	int fd;
+
+	if ((n = readlinkat(dirfd, name, buf, len)) >= 0 || errno != EINVAL)
+		return n;
+	if ((fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) ==
+	    -1)
+		return -1;
+	n = read(fd, buf, len);
+	close(fd);
+	return n;
+}

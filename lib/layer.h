@@ -118,4 +118,7 @@ mode_t	layer_rec_diskmode(mode_t);
  */
 const char *layer_xattr_stored(const char *name, char *buf, size_t len);
 
+/* readlinkat(2) that also reads a symlink kept as a record. */
+ssize_t	layer_readlink(int dirfd, const char *name, char *buf, size_t len);
+
 #endif

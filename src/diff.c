@@ -49,6 +49,7 @@
 #include <unistd.h>
 
 #include "digest.h"
+#include "layer.h"
 #include "overpack.h"
 #include "walk.h"
 
@@ -138,7 +139,7 @@ content_changed(const struct walk_ent *we)
 			return 1;
 		tu = xmalloc(u->st_size + 1);
 		tc = xmalloc(c->st_size + 1);
-		nu = readlinkat(we->updir, we->name, tu, u->st_size + 1);
+		nu = layer_readlink(we->updir, we->name, tu, u->st_size + 1);
 		nc = readlinkat(we->cmpdir, we->cmpname, tc, c->st_size + 1);
 		if (nu != -1 && nc != -1)
 			r = nu != nc || memcmp(tu, tc, nu) != 0;

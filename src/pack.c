@@ -475,7 +475,7 @@ entry_fill(struct pack *p, struct archive_entry *e, const struct stat *st,
 	archive_entry_copy_gname(e, idname(&p->groups, st->st_gid, 1));
 	if (S_ISLNK(st->st_mode)) {
 		target = xmalloc(st->st_size + 2);
-		n = readlinkat(dirfd, name, target, st->st_size + 2);
+		n = layer_readlink(dirfd, name, target, st->st_size + 2);
 		if (n == -1 || n > st->st_size) {
 			if (n != -1)
 				errno = EAGAIN;	/* changed under us */

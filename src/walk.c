@@ -46,6 +46,9 @@ struct walk {
 	enum walk_mode	 mode;
 	walk_fn		 fn;
 	void		*arg;
+	int		 records;	/* owners kept as records */
+	uid_t		 diskuid;	/* records: the upper root's owner */
+	gid_t		 diskgid;	/*   on disk, which stands for 0 */
 };
 
 struct names {
@@ -105,6 +108,30 @@ statat(int dirfd, const char *name, struct stat *st)
 	if (errno == ENOENT || errno == ENOTDIR)
 		return 0;
 	return -1;
+}
+
+/*
+ * Show the upper entry dirfd/name, whose own stat is st, as its record
+ * says (overpack-layer(5)); without one the layer owner's ids are 0.
+ */
+static int
+rec_stat(const struct walk *w, int dirfd, const char *name, struct stat *st)
+{
+	struct layer_rec rec;
+	int k = 0;
+
+	if ((S_ISREG(st->st_mode) || S_ISDIR(st->st_mode)) &&
+	    (k = layer_get_rec(dirfd, name, st, &rec)) == -1)
+		return -1;
+	if (k == 1) {
+		layer_rec_apply(st, &rec);
+		return 0;
+	}
+	if (st->st_uid == w->diskuid)
+		st->st_uid = 0;
+	if (st->st_gid == w->diskgid)
+		st->st_gid = 0;
+	return 0;
 }
 
 static int
@@ -317,6 +344,11 @@ visit(struct walk *w, struct frame *f, const char *name)
 		goto out;
 	}
 	e.cmp = hascmp ? &cst : NULL;
+	if (hasup && !layer_is_whiteout(&ust) && w->records &&
+	    rec_stat(w, f->up, name, &ust) == -1) {
+		walk_warn("read the record of", c.path, errno);
+		goto out;
+	}
 	if ((hasup && layer_is_whiteout(&ust)) || (!hasup && !haslow)) {
 		if (!hascmp && !hasup)
 			goto out;
@@ -402,9 +434,11 @@ int
 walk_layer(int upperfd, int rootfd, enum walk_mode mode, walk_fn fn,
     void *arg)
 {
-	struct walk w = { rootfd, mode, fn, arg };
+	struct walk w = { rootfd, mode, fn, arg, 0, 0, 0 };
 	struct frame f = { -1, -1, -1, NULL, NULL, 0 };
+	struct layer_rec rec;
 	struct rlimit rl;
+	struct stat st;
 	int op, r = -1, saved;
 
 	/* Each level of the tree holds up to three fds: allow deep trees. */
@@ -415,8 +449,13 @@ walk_layer(int upperfd, int rootfd, enum walk_mode mode, walk_fn fn,
 	f.path = xstrdup("");
 	f.lpath = xstrdup("");
 	if ((f.up = openat(upperfd, ".", O_RDONLY | O_DIRECTORY |
-	    O_CLOEXEC)) == -1)
+	    O_CLOEXEC)) == -1 || fstat(f.up, &st) == -1 ||
+	    (op = layer_get_rec(f.up, "", &st, &rec)) == -1)
 		goto out;
+	/* A layer written without privilege keeps owners as records. */
+	w.records = op;
+	w.diskuid = st.st_uid;
+	w.diskgid = st.st_gid;
 	if (rootfd != -1) {
 		if ((f.cmp = openat(rootfd, ".", O_RDONLY | O_DIRECTORY |
 		    O_CLOEXEC)) == -1)
@@ -471,8 +510,9 @@ getvalue(const char *path, int follow, const char *attr, size_t *size)
 int
 xattrs_read(int dirfd, const char *name, struct xattrs *xs)
 {
+	const size_t xplen = strlen(LAYER_XATTR_XPREFIX);
 	char path[64 + NAME_MAX + 1];
-	char *list = NULL, *p;
+	char *list = NULL, *p, *shown;
 	ssize_t n;
 	size_t size;
 	void *v;
@@ -500,7 +540,10 @@ xattrs_read(int dirfd, const char *name, struct xattrs *xs)
 		return -1;
 	}
 	for (p = list; p < list + n; p += strlen(p) + 1) {
-		if (layer_is_private_xattr(p))
+		/* Kept under another name in a layer with records. */
+		shown = strncmp(p, LAYER_XATTR_XPREFIX, xplen) == 0 ?
+		    p + xplen : p;
+		if (shown == p && layer_is_private_xattr(p))
 			continue;
 		if ((v = getvalue(path, follow, p, &size)) == NULL) {
 			if (errno == ENODATA)
@@ -510,7 +553,7 @@ xattrs_read(int dirfd, const char *name, struct xattrs *xs)
 			return -1;
 		}
 		xs->v = xrealloc(xs->v, (xs->n + 1) * sizeof(*xs->v));
-		xs->v[xs->n].name = xstrdup(p);
+		xs->v[xs->n].name = xstrdup(shown);
 		xs->v[xs->n].value = v;
 		xs->v[xs->n].size = size;
 		xs->n++;
