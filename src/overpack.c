@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "overpack.h"
+#include "userns.h"
 
 static const struct cmd {
 	const char	*name;
@@ -32,6 +33,7 @@ static const struct cmd {
 	  "diff [--json] [--exit-code] [-p] [--summary] [--color=WHEN]\n"
 	  "\t\t[--root DIR | --base DIR] UPPER" },
 	{ "plist", cmd_plist, "plist [--prefix DIR] [--root DIR] UPPER" },
+	{ "doctor", cmd_doctor, "doctor" },
 };
 
 static void

@@ -30,6 +30,7 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 
 #include <net/if.h>
@@ -821,6 +822,28 @@ supervise(pid_t cpid, int repfd, char **recbuf, size_t *reclen)
 	return cstatus;
 }
 
+/*
+ * Mount an overlay to be served by P at path; returns the /dev/fuse fd.
+ * The options are those opfs_new gives (overpackfs(8)); a mount made in
+ * a user namespace is nosuid and nodev whatever they say.
+ */
+static int
+mount_fuse(const char *path)
+{
+	char opts[160];
+	int fd;
+
+	if ((fd = open("/dev/fuse", O_RDWR | O_CLOEXEC)) == -1)
+		err(EXIT_RUNFAIL, "cannot open '/dev/fuse'");
+	snprintf(opts, sizeof(opts), "fd=%d,rootmode=%o,user_id=0,"
+	    "group_id=0,default_permissions,allow_other", fd, S_IFDIR);
+	if (mount("overpackfs", path, "fuse.overpackfs", MS_NOSUID | MS_NODEV,
+	    opts) == -1)
+		err(EXIT_RUNFAIL, "cannot mount the overlay filesystem on "
+		    "'%s'", path);
+	return fd;
+}
+
 /* Never returns; exits with C's status, or EXIT_RUNFAIL. */
 static void __attribute__((noreturn))
 init_main(struct run *r, int deathfd)
@@ -835,8 +858,8 @@ init_main(struct run *r, int deathfd)
 	char *recbuf;
 	size_t reclen;
 	pid_t cpid;
-	char mntpath[32];
-	int treefd, gopipe[2], reppipe[2], status, ws, joined, mntfd;
+	char mntpath[32], go;
+	int treefd, gopipe[2], reppipe[2], status, ws, joined, mntfd, fds[2];
 
 	/* Die with P; P may have died before the prctl, so look. */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1)
@@ -845,6 +868,9 @@ init_main(struct run *r, int deathfd)
 	pfd.events = POLLIN;
 	if (poll(&pfd, 1, 0) == 1 && (pfd.revents & (POLLHUP | POLLIN)))
 		_exit(EXIT_RUNFAIL);
+	/* In a user namespace nothing works until P has mapped our ids. */
+	if (r->user && read(r->ctl, &go, 1) != 1)
+		_exit(EXIT_RUNFAIL);	/* P said why */
 
 	if (unshare(CLONE_NEWNS | (r->network ? 0 : CLONE_NEWNET)) == -1)
 		err(EXIT_RUNFAIL, "cannot create namespaces");
@@ -893,16 +919,30 @@ init_main(struct run *r, int deathfd)
 	if (!r->network)
 		loopback_up();
 
-	/* opfs_new adds the mount options (see overpackfs(8)). */
-	if (fuse_opt_add_arg(&args, "overpack") == -1 ||
-	    (getenv("OVERPACK_DEBUG") != NULL &&
-	    fuse_opt_add_arg(&args, "-d") == -1))
-		errx(EXIT_RUNFAIL, "out of memory");
-	if ((fs = opfs_new(&cfg, &args)) == NULL)
-		err(EXIT_RUNFAIL, "cannot start the overlay filesystem");
-	if (opfs_mount(fs, r->mnt) == -1)
-		err(EXIT_RUNFAIL, "cannot mount the overlay filesystem on "
-		    "'%s'", r->mnt);
+	fs = NULL;
+	if (r->user) {
+		/* P serves it, from where the base's owners are true. */
+		fds[0] = mount_fuse(r->mnt);
+		fds[1] = treefd;
+		if (send_fds(r->ctl, fds, 2) == -1)
+			err(EXIT_RUNFAIL, "cannot hand the filesystem over");
+		close(fds[0]);
+		close(r->ctl);
+		close(cfg.upperfd);
+		close(cfg.workfd);
+		close(cfg.lowerfd);
+	} else {
+		/* opfs_new adds the mount options (see overpackfs(8)). */
+		if (fuse_opt_add_arg(&args, "overpack") == -1 ||
+		    (getenv("OVERPACK_DEBUG") != NULL &&
+		    fuse_opt_add_arg(&args, "-d") == -1))
+			errx(EXIT_RUNFAIL, "out of memory");
+		if ((fs = opfs_new(&cfg, &args)) == NULL)
+			err(EXIT_RUNFAIL, "cannot start the overlay filesystem");
+		if (opfs_mount(fs, r->mnt) == -1)
+			err(EXIT_RUNFAIL, "cannot mount the overlay filesystem "
+			    "on '%s'", r->mnt);
+	}
 
 	/* C is forked before any thread exists. */
 	if (pipe2(gopipe, O_CLOEXEC) == -1 || pipe2(reppipe, O_CLOEXEC) == -1)
@@ -919,8 +959,8 @@ init_main(struct run *r, int deathfd)
 	close(gopipe[0]);
 	close(reppipe[1]);
 	mntfd = jail(r);
-	errno = pthread_create(&loop, NULL, loop_thread, fs);
-	if (errno != 0)
+	if (fs != NULL &&
+	    (errno = pthread_create(&loop, NULL, loop_thread, fs)) != 0)
 		err(EXIT_RUNFAIL, "cannot start the filesystem's thread");
 	if (write(gopipe[1], "g", 1) != 1)
 		err(EXIT_RUNFAIL, "cannot start the command");
@@ -934,19 +974,22 @@ init_main(struct run *r, int deathfd)
 	 * Every process but us is gone; detaching the view ends the
 	 * filesystem's session, so its loop returns.
 	 */
-	opfs_exit(fs);
+	if (fs != NULL)
+		opfs_exit(fs);
 	snprintf(mntpath, sizeof(mntpath), "/proc/self/fd/%d", mntfd);
 	if (umount2(mntpath, MNT_DETACH) == -1)
 		warn("cannot unmount '%s'", r->mnt);
 	close(mntfd);
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_sec += 10;
-	joined = pthread_timedjoin_np(loop, NULL, &ts) == 0;
-	if (joined) {
-		opfs_unmount(fs);
-		opfs_free(fs);
-	} else
-		warnx("the overlay filesystem did not stop; leaving it");
+	if (fs != NULL) {
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_sec += 10;
+		joined = pthread_timedjoin_np(loop, NULL, &ts) == 0;
+		if (joined) {
+			opfs_unmount(fs);
+			opfs_free(fs);
+		} else
+			warnx("the overlay filesystem did not stop; leaving it");
+	}
 	undo_records(r, recbuf, reclen);
 	free(recbuf);
 	fflush(stdout);
@@ -958,14 +1001,175 @@ init_main(struct run *r, int deathfd)
 /* P: start I, wait for it, pack                                      */
 /* ------------------------------------------------------------------ */
 
+/* P's side of a session without root: it serves the filesystem. */
+struct server {
+	struct opfs	*fs;
+	pthread_t	 loop;
+	int		 treefd;	/* keeps the lower tree's mounts */
+};
+
+/*
+ * Take the /dev/fuse fd and the lower tree from I and serve them in a
+ * thread.  The umask stays 0 while the filesystem runs (opfs_new).
+ */
+static int
+serve_start(struct run *r, int sock, struct server *sv)
+{
+	struct opfs_config cfg;
+	struct fuse_args args = FUSE_ARGS_INIT(0, NULL);
+	char mp[32];
+	int fds[2];
+
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.lowerfd = cfg.upperfd = cfg.workfd = -1;
+	if (recv_fds(sock, fds, 2) == -1)
+		return -1;		/* I said why */
+	sv->treefd = fds[1];
+	if ((cfg.lowerfd = openat(sv->treefd, ".", O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC)) == -1 ||
+	    (cfg.upperfd = open(r->upper, O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC)) == -1 ||
+	    (cfg.workfd = open(r->work, O_RDONLY | O_DIRECTORY | O_CLOEXEC))
+	    == -1) {
+		warn("cannot open the layers of '%s'", r->upper);
+		goto fail;
+	}
+	cfg.records = 1;
+	cfg.idmax = userns_idmax(&r->idmap);
+	if (fuse_opt_add_arg(&args, "overpack") == -1 ||
+	    (getenv("OVERPACK_DEBUG") != NULL &&
+	    fuse_opt_add_arg(&args, "-d") == -1))
+		errx(EXIT_RUNFAIL, "out of memory");
+	sv->fs = opfs_new(&cfg, &args);
+	fuse_opt_free_args(&args);
+	cfg.lowerfd = cfg.upperfd = cfg.workfd = -1;	/* opfs's or closed */
+	if (sv->fs == NULL) {
+		warn("cannot start the overlay filesystem on '%s'", r->upper);
+		goto fail;
+	}
+	/* libfuse takes a mount made elsewhere as /dev/fd/N. */
+	snprintf(mp, sizeof(mp), "/dev/fd/%d", fds[0]);
+	if (opfs_mount(sv->fs, mp) == -1) {
+		warn("cannot serve the overlay filesystem");
+		goto fail;
+	}
+	fds[0] = -1;
+	if ((errno = pthread_create(&sv->loop, NULL, loop_thread, sv->fs))
+	    != 0) {
+		warn("cannot start the filesystem's thread");
+		goto fail;
+	}
+	return 0;
+fail:
+	if (sv->fs != NULL)
+		opfs_free(sv->fs);
+	sv->fs = NULL;
+	if (fds[0] != -1)
+		close(fds[0]);
+	close(sv->treefd);
+	if (cfg.lowerfd != -1)
+		close(cfg.lowerfd);
+	if (cfg.upperfd != -1)
+		close(cfg.upperfd);
+	if (cfg.workfd != -1)
+		close(cfg.workfd);
+	umask(r->umask);
+	return -1;
+}
+
+/*
+ * I is gone, and with its mount namespace the mount: the kernel ends
+ * the FUSE connection, so the loop returns.
+ */
+static void
+serve_stop(struct run *r, struct server *sv)
+{
+	struct timespec ts;
+
+	opfs_exit(sv->fs);
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += 10;
+	if (pthread_timedjoin_np(sv->loop, NULL, &ts) == 0) {
+		opfs_unmount(sv->fs);
+		opfs_free(sv->fs);
+	} else
+		warnx("the overlay filesystem did not stop; leaving it");
+	close(sv->treefd);
+	umask(r->umask);
+}
+
+/*
+ * Start I.  As root: in a new pid namespace, which unshare() gives our
+ * next child; setns() back afterwards so that anything pack forks lives
+ * in ours.  Without root: in new user and pid namespaces at once (the
+ * pid namespace is then the user namespace's), with its ids mapped, and
+ * start serving what it mounts.
+ */
+static pid_t
+start_init(struct run *r, int deathpipe[2], struct server *sv)
+{
+	pid_t ipid;
+	int pidns, sp[2], ws;
+
+	if (r->user) {
+		if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp)
+		    == -1)
+			err(EXIT_RUNFAIL, "socketpair");
+		fflush(stdout);
+		fflush(stderr);
+		ipid = syscall(SYS_clone, CLONE_NEWUSER | CLONE_NEWPID |
+		    SIGCHLD, NULL, NULL, NULL, NULL);
+		if (ipid == -1) {
+			userns_explain(errno);
+			return -1;
+		}
+		if (ipid == 0) {
+			close(deathpipe[1]);
+			close(sp[0]);
+			r->ctl = sp[1];
+			init_main(r, deathpipe[0]);
+		}
+		close(sp[1]);
+		if (userns_write_maps(ipid, &r->idmap) == -1 ||
+		    write(sp[0], "m", 1) != 1 ||
+		    serve_start(r, sp[0], sv) == -1) {
+			kill(ipid, SIGKILL);
+			while (waitpid(ipid, &ws, 0) == -1 && errno == EINTR)
+				;
+			close(sp[0]);
+			return -1;
+		}
+		close(sp[0]);
+		return ipid;
+	}
+	if ((pidns = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC)) == -1)
+		err(EXIT_RUNFAIL, "cannot open '/proc/self/ns/pid'");
+	if (unshare(CLONE_NEWPID) == -1)
+		err(EXIT_RUNFAIL, "cannot create a pid namespace");
+	fflush(stdout);
+	fflush(stderr);
+	if ((ipid = fork()) == -1)
+		err(EXIT_RUNFAIL, "fork");
+	if (ipid == 0) {
+		close(deathpipe[1]);
+		close(pidns);
+		init_main(r, deathpipe[0]);
+	}
+	if (setns(pidns, CLONE_NEWPID) == -1)
+		warn("cannot return to the pid namespace");
+	close(pidns);
+	return ipid;
+}
+
 static int
 run_session(struct run *r)
 {
+	struct server sv;
 	struct sigaction sa;
 	siginfo_t si;
 	sigset_t set, old;
 	pid_t ipid;
-	int deathpipe[2], pidns, ws, ret, sig;
+	int deathpipe[2], ws, ret, sig;
 
 	/* Blocked before the fork: I, as pid 1, must not die of them. */
 	sigemptyset(&set);
@@ -982,28 +1186,14 @@ run_session(struct run *r)
 
 	if (pipe2(deathpipe, O_CLOEXEC) == -1)
 		err(EXIT_RUNFAIL, "pipe");
-	/*
-	 * unshare(CLONE_NEWPID) puts our next child, not us, in a new pid
-	 * namespace; setns() back afterwards so that anything pack forks
-	 * lives in ours.
-	 */
-	if ((pidns = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC)) == -1)
-		err(EXIT_RUNFAIL, "cannot open '/proc/self/ns/pid'");
-	if (unshare(CLONE_NEWPID) == -1)
-		err(EXIT_RUNFAIL, "cannot create a pid namespace");
-	fflush(stdout);
-	fflush(stderr);
-	if ((ipid = fork()) == -1)
-		err(EXIT_RUNFAIL, "fork");
-	if (ipid == 0) {
-		close(deathpipe[1]);
-		close(pidns);
-		init_main(r, deathpipe[0]);
-	}
+	memset(&sv, 0, sizeof(sv));
+	ipid = start_init(r, deathpipe, &sv);
 	close(deathpipe[0]);
-	if (setns(pidns, CLONE_NEWPID) == -1)
-		warn("cannot return to the pid namespace");
-	close(pidns);
+	if (ipid == -1) {
+		close(deathpipe[1]);
+		sigprocmask(SIG_SETMASK, &old, NULL);
+		return EXIT_RUNFAIL;
+	}
 
 	for (;;) {
 		if (sigwaitinfo(&set, &si) == -1)
@@ -1018,6 +1208,8 @@ run_session(struct run *r)
 			kill(ipid, si.si_signo);
 	}
 	close(deathpipe[1]);
+	if (sv.fs != NULL)
+		serve_stop(r, &sv);
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	if (WIFSIGNALED(ws)) {
 		warnx("the overlay filesystem died (SIG%s); the upper layer is "
@@ -1112,8 +1304,14 @@ run_main(struct run *rp, int argc, char *argv[])
 	if ((rp->cwd = getcwd(NULL, 0)) == NULL)
 		err(EXIT_RUNFAIL, "cannot find the working directory");
 	if (geteuid() != 0) {
-		warnx("overpack run needs root for now");
-		return EXIT_RUNFAIL;
+		/* Root in a user namespace of our own (userns.h). */
+		rp->user = 1;
+		if (userns_check_fuse() == -1 || userns_check_allowed() == -1)
+			return EXIT_RUNFAIL;
+		userns_plan(&rp->idmap);
+		if (!rp->idmap.full)
+			warnx("only root is mapped, so a chown to another user "
+			    "will fail: %s", rp->idmap.why);
 	}
 	if (updir != NULL) {
 		/* Check what we can before creating anything. */
@@ -1189,6 +1387,7 @@ cmd_run(int argc, char *argv[])
 
 	memset(&r, 0, sizeof(r));
 	r.upfd = -1;
+	r.ctl = -1;
 	status = run_main(&r, argc, argv);
 	run_free(&r);
 	return status;

@@ -11,6 +11,13 @@
  * (PR_SET_PDEATHSIG) and everything in the pid namespace dies with I, so no
  * mount of the session outlives it however it ends.
  *
+ * Without root (user), P makes I in a new user namespace as well, where
+ * the caller is root, and writes its ID map (userns.h).  I mounts the
+ * overlay and hands the /dev/fuse fd and the lower layer's tree to P over
+ * ctl, and P serves the filesystem: from the host's user namespace it
+ * sees the base's true owners, which inside would all be the overflow
+ * id.  The filesystem keeps owners as records (owners=xattr).
+ *
  * Everything is set up before the fork of C and of the filesystem's threads
  * and is read-only afterwards, so nothing here needs a lock.
  */
@@ -20,6 +27,8 @@
 #include <sys/resource.h>
 #include <signal.h>
 #include <sys/types.h>
+
+#include "userns.h"
 
 struct bind {
 	char		*src;		/* absolute host path */
@@ -44,6 +53,9 @@ struct run {
 	sigset_t	 ignored;	/* signals the caller ignores */
 	sigset_t	 mask;		/* the caller's signal mask */
 	struct rlimit	 nofile;	/* the caller's RLIMIT_NOFILE */
+	int		 user;		/* without root: a user namespace */
+	struct idmap	 idmap;		/* user: its map */
+	int		 ctl;		/* user: I's end of the socket to P */
 
 	/* Set up by I before it forks C. */
 	char		*hide;		/* where the merged view's tmpfs sits */
