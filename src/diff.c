@@ -149,6 +149,8 @@ content_changed(const struct walk_ent *we)
 		return 0;
 	if (u->st_size != c->st_size)
 		return 1;
+	if (u->st_size == 0)
+		return 0;	/* nothing to read, perhaps nothing readable */
 	if (u->st_dev == c->st_dev && u->st_ino == c->st_ino)
 		return 0;
 	if (we->datadir == -1) {
