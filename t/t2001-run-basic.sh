@@ -121,13 +121,6 @@ test_expect_failure_status 'a working directory inside the upper layer exits 2' 
 	"$OVERPACK" run -u "$TRASH/up2" -- true 2>"$TRASH/err";
 	st=$?; grep -q "working directory" "$TRASH/err" && exit $st
 '
-test_expect_failure_status 'not root: exits 125 with a message' 125 '
-	mkdir -p nr && cp "$OVERPACK" nr/overpack &&
-	chmod 755 "$TRASH" nr nr/overpack &&
-	(cd / && setpriv --reuid=65534 --regid=65534 --clear-groups \
-		"$TRASH/nr/overpack" run -- true) 2>err;
-	st=$?; grep -q "^overpack: overpack run needs root for now$" err && exit $st
-'
 test_expect_success 'no mount of a session is left on the host' '
 	no_overpack_mounts &&
 	run_mounts >mounts.after &&
