@@ -118,6 +118,9 @@ struct fs {
 	dev_t		 workdev;	/* upper and work must share it */
 	double		 timeout;	/* entry and attr cache, seconds */
 	int		 no_opendir;	/* the kernel can skip OPENDIR */
+	int		 strict;	/* no kernel caching; see opfs.h */
+	struct opfs_trace *trace;	/* or NULL; immutable */
+	struct opfs_filter *filter;	/* or NULL; immutable */
 	struct fuse_session *se;
 	struct node	*root;
 
@@ -144,6 +147,7 @@ struct entry {
 	char		*lowerpath;	/* if lower >= 0; owned */
 	int		 whiteout;	/* upper has a whiteout at name */
 	int		 metacopy;	/* upper is metadata, lower the data */
+	int		 hidden;	/* the filter hid a lower entry */
 };
 
 /* node.c */
@@ -210,6 +214,20 @@ struct xpath {
 int		 xpath_get(struct fs *, struct node *, int layer,
 		    struct xpath *);
 void		 xpath_put(struct fs *, struct xpath *);
+
+/* filter.c: does the filter (NULL: none) show this base path? */
+int		 filter_admits(const struct opfs_filter *, const char *);
+int		 filter_admits_at(const struct opfs_filter *, const char *dir,
+		    const char *name);
+
+/* trace.c: the hooks handlers call; each is a no-op without a trace. */
+enum { TR_LOOKUP, TR_MISS, TR_HIDDEN, TR_OPEN, TR_EXEC, TR_READLINK,
+    TR_READDIR };
+void		 trace_lookup(struct fs *, fuse_req_t, struct node *parent,
+		    const char *, struct node *);
+void		 trace_open(struct fs *, fuse_req_t, struct node *, int flags,
+		    int layer);
+void		 trace_node(struct fs *, fuse_req_t, struct node *, int op);
 
 /* ops.c */
 extern const struct fuse_lowlevel_ops opfs_ops;
