@@ -144,6 +144,12 @@ opfs_filter_add(struct opfs_filter *f, const char *path, int tree)
 	return mark(f, path, len, F_ADMIT | (tree ? F_TREE : 0));
 }
 
+int
+opfs_filter_admits(const struct opfs_filter *f, const char *path)
+{
+	return filter_admits(f, path);
+}
+
 size_t
 opfs_filter_count(const struct opfs_filter *f)
 {

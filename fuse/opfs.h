@@ -67,6 +67,8 @@ struct opfs_filter *opfs_filter_new(void);
 int		 opfs_filter_add(struct opfs_filter *, const char *path,
 		    int tree);
 size_t		 opfs_filter_count(const struct opfs_filter *);
+int		 opfs_filter_admits(const struct opfs_filter *,
+		    const char *path);
 void		 opfs_filter_free(struct opfs_filter *);
 
 /*

@@ -21,6 +21,8 @@
 #include <signal.h>
 #include <sys/types.h>
 
+struct opfs_filter;
+
 struct bind {
 	char		*src;		/* absolute host path */
 	char		*dst;		/* absolute path in the merged view */
@@ -44,6 +46,13 @@ struct run {
 	sigset_t	 ignored;	/* signals the caller ignores */
 	sigset_t	 mask;		/* the caller's signal mask */
 	struct rlimit	 nofile;	/* the caller's RLIMIT_NOFILE */
+	const char	*trace;		/* --trace FILE, or NULL */
+	int		 tracefd;	/* opened by P, written by I, or -1 */
+	int		 strict;	/* --trace-strict */
+	const char	*only;		/* --only PKG,..., or NULL */
+	const char	*onlylist;	/* --only-list FILE, or NULL */
+	const char	*onlycore;	/* --only-core SPEC, or NULL */
+	struct opfs_filter *filter;	/* from the --only options, or NULL */
 
 	/* Set up by I before it forks C. */
 	char		*hide;		/* where the merged view's tmpfs sits */
