@@ -190,7 +190,6 @@ entry_find(struct fs *fs, struct node *parent, const char *name,
 	    !filter_admits(fs->filter, e->lowerpath)) {
 		close(fd);
 		fd = -ENOENT;
-		e->hidden = 1;
 	}
 	if (fd < 0 || e->lowerpath == NULL) {
 		error = fd < 0 ? -fd : ENOMEM;

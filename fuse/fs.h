@@ -147,7 +147,6 @@ struct entry {
 	char		*lowerpath;	/* if lower >= 0; owned */
 	int		 whiteout;	/* upper has a whiteout at name */
 	int		 metacopy;	/* upper is metadata, lower the data */
-	int		 hidden;	/* the filter hid a lower entry */
 };
 
 /* node.c */
