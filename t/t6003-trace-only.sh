@@ -10,6 +10,9 @@ dpkg-query -W -f '${db:Status-Abbrev}' busybox-static 2>/dev/null |
 	grep -q '^ii' || skip_all "needs busybox-static installed"
 test_path_is_file /usr/bin/gcc >/dev/null || skip_all "needs gcc installed"
 
+# The index cache of this test's own.
+OVERPACK_CACHE=$TRASH/cache
+export OVERPACK_CACHE
 BB=/bin/busybox
 # What busybox-static puts in /usr/bin, by dpkg's list (usrmerge applied).
 dpkg -L busybox-static | sed "s|^/bin/|/usr/bin/|" | sed -n "s|^/usr/bin/||p" |
