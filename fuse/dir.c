@@ -189,6 +189,12 @@ entry_find(struct fs *fs, struct node *parent, const char *name,
 			fd = -errno;
 		e->lowerpath = join(parent->lowerpath, name);
 	}
+	/* Hidden by --only: as if the base had no such entry. */
+	if (fd >= 0 && e->lowerpath != NULL &&
+	    !filter_admits(fs->filter, e->lowerpath)) {
+		close(fd);
+		fd = -ENOENT;
+	}
 	if (fd < 0 || e->lowerpath == NULL) {
 		error = fd < 0 ? -fd : ENOMEM;
 		if (fd >= 0)
@@ -237,7 +243,8 @@ lower_has(struct fs *fs, struct node *parent, const char *name)
 	struct stat st;
 	int pl;
 
-	if ((pl = node_fd(fs, parent, LO)) < 0)
+	if ((pl = node_fd(fs, parent, LO)) < 0 ||
+	    !filter_admits_at(fs->filter, parent->lowerpath, name))
 		return 0;
 	return fstatat(pl, name, &st, AT_SYMLINK_NOFOLLOW) == 0;
 }
@@ -464,12 +471,13 @@ dirlist_free(struct dirlist *dl)
 
 /*
  * Read one layer's entries into dl.  Upper entries go into seen (listed)
- * or hidden (whiteouts); lower entries are listed unless seen or hidden.
+ * or hidden (whiteouts); lower entries are listed unless seen or hidden,
+ * or the filter hides them (lpath: the lower directory's path).
  */
 static int
 dirlist_layer(struct fs *fs, struct dirlist *dl, int fd, int upper,
     struct nameset *seen, struct nameset *hidden, char ***hold,
-    size_t *nhold)
+    size_t *nhold, const char *lpath)
 {
 	struct dirent *de;
 	struct stat dst;
@@ -501,7 +509,8 @@ dirlist_layer(struct fs *fs, struct dirlist *dl, int fd, int upper,
 			continue;
 		}
 		if (!upper && (nameset_has(seen, de->d_name) ||
-		    nameset_has(hidden, de->d_name)))
+		    nameset_has(hidden, de->d_name) ||
+		    !filter_admits_at(fs->filter, lpath, de->d_name)))
 			continue;
 		/* d_ino keyed like lookup keys it: the backing object. */
 		if ((error = dirlist_add(dl, de->d_name,
@@ -548,10 +557,10 @@ dirlist_load(struct fs *fs, struct node *n, struct dirlist **out)
 	}
 	if (upper >= 0)
 		error = dirlist_layer(fs, dl, upper, 1, &seen, &hidden, &hold,
-		    &nhold);
+		    &nhold, NULL);
 	if (error == 0 && lower >= 0)
 		error = dirlist_layer(fs, dl, lower, 0, &seen, &hidden,
-		    &hold, &nhold);
+		    &hold, &nhold, n->lowerpath);
 out:
 	for (i = 0; i < nhold; i++)
 		free(hold[i]);

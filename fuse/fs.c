@@ -133,6 +133,10 @@ opfs_new(const struct opfs_config *cfg, struct fuse_args *args)
 	fs->upperfd = cfg->upperfd;
 	fs->workfd = cfg->workfd;
 	fs->timeout = cfg->timeout > 0 ? cfg->timeout : 86400.0;
+	if ((fs->strict = cfg->strict) != 0)
+		fs->timeout = 0;
+	fs->trace = cfg->trace;
+	fs->filter = cfg->filter;
 	if ((error = node_table_init(fs)) != 0)
 		goto fail;
 	if (fstat(fs->workfd, &wst) == -1) {

@@ -125,6 +125,9 @@ struct fs {
 					     object has no record */
 	uint32_t	 idmax;		/* ids the kernel can map are below
 					   this; others show as 0; 0: all */
+	int		 strict;	/* no kernel caching; see opfs.h */
+	struct opfs_trace *trace;	/* or NULL; immutable */
+	struct opfs_filter *filter;	/* or NULL; immutable */
 	struct fuse_session *se;
 	struct node	*root;
 
@@ -230,6 +233,19 @@ int		 rec_make(struct fs *, int dirfd, const char *name,
 ssize_t		 rec_readlink(int fd, char *buf, size_t len);
 const char	*rec_xname(struct fs *, int layer, const char *name,
 		    char *buf, size_t len);
+/* filter.c: does the filter (NULL: none) show this base path? */
+int		 filter_admits(const struct opfs_filter *, const char *);
+int		 filter_admits_at(const struct opfs_filter *, const char *dir,
+		    const char *name);
+
+/* trace.c: the hooks handlers call; each is a no-op without a trace. */
+enum { TR_LOOKUP, TR_MISS, TR_HIDDEN, TR_OPEN, TR_EXEC, TR_READLINK,
+    TR_READDIR };
+void		 trace_lookup(struct fs *, fuse_req_t, struct node *parent,
+		    const char *, struct node *);
+void		 trace_open(struct fs *, fuse_req_t, struct node *, int flags,
+		    int layer);
+void		 trace_node(struct fs *, fuse_req_t, struct node *, int op);
 
 /* ops.c */
 extern const struct fuse_lowlevel_ops opfs_ops;

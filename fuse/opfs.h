@@ -13,8 +13,12 @@
 #ifndef OVERPACK_OPFS_H
 #define OVERPACK_OPFS_H
 
+#include <stddef.h>
+
 struct fuse_args;
 struct opfs;
+struct opfs_filter;
+struct opfs_trace;
 
 struct opfs_config {
 	int		 lowerfd;	/* base root, a directory; owned by opfs */
@@ -30,6 +34,13 @@ struct opfs_config {
 	unsigned	 idmax;		/* ids the kernel can map are below
 					   this; others are shown as 0;
 					   0: all */
+	int		 strict;	/* no kernel caching of entries,
+					   attributes, listings or links:
+					   every access reaches the filesystem
+					   (and the trace) */
+	struct opfs_trace *trace;	/* access log, or NULL; the caller's */
+	struct opfs_filter *filter;	/* base objects shown, or NULL for
+					   all; the caller's */
 };
 
 /*
@@ -50,5 +61,34 @@ void		 opfs_exit(struct opfs *);	/* ask the loop to return */
 void		 opfs_unmount(struct opfs *);
 int		 opfs_fd(struct opfs *);	/* the /dev/fuse fd */
 void		 opfs_free(struct opfs *);	/* closes the layer fds */
+
+/*
+ * A filter restricts the base to the paths added (from the base root) and
+ * their ancestors, or with tree set to everything below a path too; the
+ * rest answers ENOENT and is not listed.  Build it before opfs_new; it is
+ * read-only while the filesystem runs.  opfs_filter_add returns 0 or an
+ * errno; opfs_filter_new NULL when out of memory.
+ */
+struct opfs_filter *opfs_filter_new(void);
+int		 opfs_filter_add(struct opfs_filter *, const char *path,
+		    int tree);
+size_t		 opfs_filter_count(const struct opfs_filter *);
+int		 opfs_filter_admits(const struct opfs_filter *,
+		    const char *path);
+void		 opfs_filter_free(struct opfs_filter *);
+
+/*
+ * The access log: one line per base object looked up, missed, hidden,
+ * opened, executed, read as a link or listed (format in overpack(1)),
+ * written to fd by a thread of its own.  strip is the mount point of the
+ * view, dropped from executables' paths.  Create it before forking;
+ * opfs_trace_start starts the writer (0 or an errno), and
+ * opfs_trace_finish, once the loop has returned, writes what is left and
+ * closes fd (0 or the first errno).
+ */
+struct opfs_trace *opfs_trace_new(int fd, const char *strip);
+int		 opfs_trace_start(struct opfs_trace *);
+int		 opfs_trace_finish(struct opfs_trace *);
+void		 opfs_trace_free(struct opfs_trace *);
 
 #endif

@@ -145,6 +145,10 @@ op_init(void *data, struct fuse_conn_info *conn)
 	/* Locks stay local to the kernel: one machine, one clean room. */
 	conn->want &= ~(FUSE_CAP_POSIX_LOCKS | FUSE_CAP_FLOCK_LOCKS);
 	conn->want &= ~FUSE_CAP_EXPORT_SUPPORT;
+	/* Strict: nothing the kernel could answer without asking us. */
+	if (fs->strict)
+		conn->want &= ~(FUSE_CAP_CACHE_SYMLINKS | FUSE_CAP_READDIRPLUS |
+		    FUSE_CAP_READDIRPLUS_AUTO);
 }
 
 /* Link the upper object fd in as p/name, p copied up first. */
@@ -263,8 +267,11 @@ op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	}
 	if ((error = do_lookup(fs, p, name, &ep, &n)) != 0)
 		fuse_reply_err(req, error);
-	else if (fuse_reply_entry(req, &ep) != 0 && n != NULL)
-		node_forget(fs, n, 1);	/* the kernel never got it */
+	else {
+		trace_lookup(fs, req, p, name, n);
+		if (fuse_reply_entry(req, &ep) != 0 && n != NULL)
+			node_forget(fs, n, 1);	/* the kernel never got it */
+	}
 	node_put(fs, p);
 }
 
@@ -447,6 +454,7 @@ op_readlink(fuse_req_t req, fuse_ino_t ino)
 		fuse_reply_err(req, ENAMETOOLONG);
 	else {
 		buf[len] = '\0';
+		trace_node(fs, req, n, TR_READLINK);
 		fuse_reply_readlink(req, buf);
 	}
 	node_put(fs, n);
@@ -1093,6 +1101,7 @@ op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	if (error != 0)
 		fuse_reply_err(req, error);
 	else {
+		trace_open(fs, req, n, fi->flags, layer);
 		fi->fh = (uintptr_t)h;
 		/* Only this mount changes the file: its cached pages hold. */
 		fi->keep_cache = 1;
@@ -1189,8 +1198,14 @@ op_lseek(fuse_req_t req, fuse_ino_t ino, off_t off, int whence,
 static void
 op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	if (FS(req)->no_opendir) {
+	if (FS(req)->no_opendir && !FS(req)->strict) {
 		fuse_reply_err(req, ENOSYS);
+		return;
+	}
+	if (FS(req)->strict) {
+		/* Every listing is read afresh, and traced. */
+		fi->fh = 0;
+		fuse_reply_open(req, fi);
 		return;
 	}
 	/* An older kernel: an empty handle, and the same caching. */
@@ -1263,6 +1278,8 @@ readdir_common(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	else {
 		rb.rem = size;
 		error = dir_read(rb.fs, rb.dir, off, rd_add, &rb);
+		if (error == 0 && off == 0)
+			trace_node(rb.fs, req, rb.dir, TR_READDIR);
 	}
 	if (error != 0)
 		fuse_reply_err(req, error);

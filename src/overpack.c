@@ -21,18 +21,23 @@ static const struct cmd {
 } cmds[] = {
 	{ "run",  cmd_run,
 	  "run [-o FILE] [-f FORMAT] [-u DIR] [--root DIR] [--bind SRC[:DST]]\n"
-	  "\t\t[--network] [--keep] -- COMMAND [ARG ...]" },
+	  "\t\t[--network] [--keep] [--trace FILE] [--trace-strict]\n"
+	  "\t\t[--only PKG,...] [--only-list FILE] [--only-core SPEC]\n"
+	  "\t\t-- COMMAND [ARG ...]" },
 	{ "pack", cmd_pack,
 	  "pack -o FILE [-f FORMAT] [--root DIR] [--exclude PATTERN]\n"
 	  "\t\t[--include PATTERN] [--no-default-excludes] [--meta FILE]\n"
 	  "\t\t[--name NAME] [--version VERSION] [--arch ARCH]\n"
 	  "\t\t[--maintainer WHO] [--description TEXT] [--depends DEPS]\n"
-	  "\t\t[--prefix DIR] [--level N] [--threads N] UPPER\n"
+	  "\t\t[--prefix DIR] [--level N] [--threads N]\n"
+	  "\t\t[--depends-from TRACE] UPPER\n"
 	  "       overpack pack --list-excludes" },
 	{ "diff", cmd_diff,
 	  "diff [--json] [--exit-code] [-p] [--summary] [--color=WHEN]\n"
 	  "\t\t[--root DIR | --base DIR] UPPER" },
 	{ "plist", cmd_plist, "plist [--prefix DIR] [--root DIR] UPPER" },
+	{ "deps", cmd_deps,
+	  "deps [-q] [--misses] [--root DIR] [--declared PKG,...] TRACE" },
 	{ "doctor", cmd_doctor, "doctor" },
 };
 

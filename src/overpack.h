@@ -31,6 +31,7 @@ int	cmd_run(int, char **);
 int	cmd_pack(int, char **);
 int	cmd_diff(int, char **);
 int	cmd_plist(int, char **);
+int	cmd_deps(int, char **);
 
 /* util.c */
 void	*xmalloc(size_t);

@@ -50,6 +50,7 @@
 #include "exclude.h"
 #include "fmt.h"
 #include "layer.h"
+#include "deps.h"
 #include "pack.h"
 #include "tree.h"
 #include "walk.h"
@@ -60,7 +61,8 @@
 	"\t\t[--include PATTERN] [--no-default-excludes] [--meta FILE]\n" \
 	"\t\t[--name NAME] [--version VERSION] [--arch ARCH]\n" \
 	"\t\t[--maintainer WHO] [--description TEXT] [--depends DEPS]\n" \
-	"\t\t[--prefix DIR] [--level N] [--threads N] UPPER\n" \
+	"\t\t[--prefix DIR] [--level N] [--threads N]\n" \
+	"\t\t[--depends-from TRACE] UPPER\n" \
 	"       overpack pack --list-excludes\n"
 
 enum fmt {
@@ -1430,11 +1432,47 @@ number(const char *s, long lo, long hi, int *out)
 	return 0;
 }
 
+/*
+ * --depends-from: the packages a traced run used, as @pkgdep patterns
+ * after those of --depends.  pkgsrc only: other formats name their
+ * dependencies differently.
+ */
+static int
+depends_from(struct fmt_meta *m, const char *trace, const char *format,
+    const char *output)
+{
+	const struct fmt_ops *ops = NULL;
+	enum fmt fmt;
+	char *deps, *all;
+
+	if (format == NULL)
+		(void)format_guess(output, &ops);
+	else if (format_parse(format, &fmt, &ops) == -1)
+		ops = NULL;
+	if (ops == NULL || strcmp(ops->name, "pkgsrc") != 0) {
+		warnx("--depends-from needs -f pkgsrc");
+		return EXIT_USAGE;
+	}
+	if ((deps = deps_pkgdeps(trace, NULL)) == NULL)
+		return EXIT_RUNFAIL;
+	if (m->depends != NULL && *m->depends != '\0' && *deps != '\0') {
+		xasprintf(&all, "%s,%s", m->depends, deps);
+		free(deps);
+		deps = all;
+	}
+	if (*deps != '\0') {
+		free(m->depends);
+		m->depends = deps;
+	} else
+		free(deps);
+	return 0;
+}
+
 int
 cmd_pack(int argc, char *argv[])
 {
 	enum { OPT_ROOT = 256, OPT_EXCL, OPT_INCL, OPT_NODEF, OPT_LIST,
-	    OPT_META, OPT_FIELD, OPT_LEVEL, OPT_THREADS };
+	    OPT_META, OPT_FIELD, OPT_LEVEL, OPT_THREADS, OPT_DEPFROM };
 	static const struct option longopts[] = {
 		{ "output",		required_argument, NULL, 'o' },
 		{ "format",		required_argument, NULL, 'f' },
@@ -1453,11 +1491,12 @@ cmd_pack(int argc, char *argv[])
 		{ "prefix",		required_argument, NULL, OPT_FIELD },
 		{ "level",		required_argument, NULL, OPT_LEVEL },
 		{ "threads",		required_argument, NULL, OPT_THREADS },
+		{ "depends-from",	required_argument, NULL, OPT_DEPFROM },
 		{ "help",		no_argument,	   NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *output = NULL, *format = NULL, *root = "/";
-	const char *metafile = getenv("OVERPACK_META");
+	const char *metafile = getenv("OVERPACK_META"), *depfrom = NULL;
 	struct fmt_meta meta;
 	struct excl *ex;
 	size_t i;
@@ -1487,6 +1526,9 @@ cmd_pack(int argc, char *argv[])
 			break;
 		case OPT_META:
 			metafile = optarg;
+			break;
+		case OPT_DEPFROM:
+			depfrom = optarg;
 			break;
 		case OPT_FIELD:
 			(void)meta_set(&meta, longopts[li].name, optarg);
@@ -1529,6 +1571,9 @@ cmd_pack(int argc, char *argv[])
 	}
 	if (metafile != NULL && *metafile != '\0' &&
 	    meta_load(&meta, metafile) == -1)
+		goto out;
+	if (depfrom != NULL && (st = depends_from(&meta, depfrom, format,
+	    output)) != 0)
 		goto out;
 	if (defaults) {
 		/* The defaults come first so that later options win. */

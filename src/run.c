@@ -54,6 +54,7 @@
 
 #include <fuse_lowlevel.h>
 
+#include "deps.h"
 #include "layer.h"
 #include "opfs.h"
 #include "overpack.h"
@@ -72,7 +73,9 @@ usage(FILE *fp)
 	fprintf(fp,
 	    "usage: overpack run [-o FILE] [-f FORMAT] [-u DIR] [--root DIR] "
 	    "[--bind SRC[:DST]]\n"
-	    "\t\t[--network] [--keep] -- COMMAND [ARG ...]\n");
+	    "\t\t[--network] [--keep] [--trace FILE] [--trace-strict]\n"
+	    "\t\t[--only PKG,...] [--only-list FILE] [--only-core SPEC]\n"
+	    "\t\t-- COMMAND [ARG ...]\n");
 }
 
 /* Is path equal to dir or below it?  Both absolute and clean. */
@@ -854,6 +857,7 @@ init_main(struct run *r, int deathfd)
 	struct timespec ts;
 	struct sources src;
 	struct opfs *fs;
+	struct opfs_trace *trace = NULL;
 	pthread_t loop;
 	char *recbuf;
 	size_t reclen;
@@ -937,6 +941,13 @@ init_main(struct run *r, int deathfd)
 		    (getenv("OVERPACK_DEBUG") != NULL &&
 		    fuse_opt_add_arg(&args, "-d") == -1))
 			errx(EXIT_RUNFAIL, "out of memory");
+		/* --trace, --only: see deps.h; the trace strips the view. */
+		cfg.strict = r->strict;
+		cfg.filter = r->filter;
+		if (r->tracefd != -1 && (cfg.trace = trace =
+		    opfs_trace_new(r->tracefd, r->mnt)) == NULL)
+			err(EXIT_RUNFAIL, "cannot start the trace '%s'",
+			    r->trace);
 		if ((fs = opfs_new(&cfg, &args)) == NULL)
 			err(EXIT_RUNFAIL, "cannot start the overlay filesystem");
 		if (opfs_mount(fs, r->mnt) == -1)
@@ -959,6 +970,8 @@ init_main(struct run *r, int deathfd)
 	close(gopipe[0]);
 	close(reppipe[1]);
 	mntfd = jail(r);
+	if (trace != NULL && (errno = opfs_trace_start(trace)) != 0)
+		err(EXIT_RUNFAIL, "cannot start the trace '%s'", r->trace);
 	if (fs != NULL &&
 	    (errno = pthread_create(&loop, NULL, loop_thread, fs)) != 0)
 		err(EXIT_RUNFAIL, "cannot start the filesystem's thread");
@@ -987,6 +1000,10 @@ init_main(struct run *r, int deathfd)
 		if (joined) {
 			opfs_unmount(fs);
 			opfs_free(fs);
+			if (trace != NULL &&
+			    (errno = opfs_trace_finish(trace)) != 0)
+				warn("cannot write the trace '%s'", r->trace);
+			opfs_trace_free(trace);
 		} else
 			warnx("the overlay filesystem did not stop; leaving it");
 	}
@@ -1231,6 +1248,11 @@ run_main(struct run *rp, int argc, char *argv[])
 		{ "bind",	required_argument,	NULL, 'B' },
 		{ "network",	no_argument,		NULL, 'N' },
 		{ "keep",	no_argument,		NULL, 'K' },
+		{ "trace",	required_argument,	NULL, 'T' },
+		{ "trace-strict", no_argument,		NULL, 'S' },
+		{ "only",	required_argument,	NULL, 'O' },
+		{ "only-list",	required_argument,	NULL, 'L' },
+		{ "only-core",	required_argument,	NULL, 'C' },
 		{ "help",	no_argument,		NULL, 'h' },
 		{ NULL,		0,			NULL, 0 }
 	};
@@ -1270,6 +1292,21 @@ run_main(struct run *rp, int argc, char *argv[])
 		case 'K':
 			rp->keep = 1;
 			break;
+		case 'T':
+			rp->trace = optarg;
+			break;
+		case 'S':
+			rp->strict = 1;
+			break;
+		case 'O':
+			rp->only = optarg;
+			break;
+		case 'L':
+			rp->onlylist = optarg;
+			break;
+		case 'C':
+			rp->onlycore = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -1289,6 +1326,14 @@ run_main(struct run *rp, int argc, char *argv[])
 		warnx("run: -f needs -o");
 		return EXIT_USAGE;
 	}
+	if (rp->strict && rp->trace == NULL) {
+		warnx("run: --trace-strict needs --trace");
+		return EXIT_USAGE;
+	}
+	if (rp->onlycore != NULL && rp->only == NULL && rp->onlylist == NULL) {
+		warnx("run: --only-core needs --only or --only-list");
+		return EXIT_USAGE;
+	}
 	/* A bad -o or -f must not cost a whole install first. */
 	if (rp->output != NULL && (pst = pack_check(rp->output, rp->format)) != 0)
 		return pst;
@@ -1303,6 +1348,22 @@ run_main(struct run *rp, int argc, char *argv[])
 		}
 	if ((rp->cwd = getcwd(NULL, 0)) == NULL)
 		err(EXIT_RUNFAIL, "cannot find the working directory");
+	/* The view of --only: from the base's dpkg database, before I. */
+	/* Without root P serves the filesystem; these are not wired there. */
+	if (geteuid() != 0 && (rp->trace != NULL || rp->only != NULL ||
+	    rp->onlylist != NULL)) {
+		warnx("run: --trace and --only need root for now");
+		return EXIT_USAGE;
+	}
+	if ((rp->only != NULL || rp->onlylist != NULL) &&
+	    (rp->filter = only_filter(rp->root, rp->only, rp->onlylist,
+	    rp->onlycore)) == NULL)
+		return EXIT_USAGE;
+	if (rp->trace != NULL && (rp->tracefd = trace_create(rp->trace,
+	    rp->root, rp->strict, rp->only)) == -1) {
+		warn("cannot create the trace '%s'", rp->trace);
+		return EXIT_RUNFAIL;
+	}
 	if (geteuid() != 0) {
 		/* Root in a user namespace of our own (userns.h). */
 		rp->user = 1;
@@ -1377,6 +1438,9 @@ run_free(struct run *r)
 	free(r->mnt);		/* hide points at session or work */
 	if (r->upfd != -1)
 		close(r->upfd);
+	if (r->tracefd != -1)
+		close(r->tracefd);
+	opfs_filter_free(r->filter);
 }
 
 int
@@ -1388,6 +1452,7 @@ cmd_run(int argc, char *argv[])
 	memset(&r, 0, sizeof(r));
 	r.upfd = -1;
 	r.ctl = -1;
+	r.tracefd = -1;
 	status = run_main(&r, argc, argv);
 	run_free(&r);
 	return status;

@@ -29,6 +29,7 @@
 #include <sys/types.h>
 
 #include "userns.h"
+struct opfs_filter;
 
 struct bind {
 	char		*src;		/* absolute host path */
@@ -56,6 +57,13 @@ struct run {
 	int		 user;		/* without root: a user namespace */
 	struct idmap	 idmap;		/* user: its map */
 	int		 ctl;		/* user: I's end of the socket to P */
+	const char	*trace;		/* --trace FILE, or NULL */
+	int		 tracefd;	/* opened by P, written by I, or -1 */
+	int		 strict;	/* --trace-strict */
+	const char	*only;		/* --only PKG,..., or NULL */
+	const char	*onlylist;	/* --only-list FILE, or NULL */
+	const char	*onlycore;	/* --only-core SPEC, or NULL */
+	struct opfs_filter *filter;	/* from the --only options, or NULL */
 
 	/* Set up by I before it forks C. */
 	char		*hide;		/* where the merged view's tmpfs sits */
