@@ -15,7 +15,6 @@
 #include <unistd.h>
 
 #include "fs.h"
-#include "layer.h"
 #include "opfs.h"
 
 /*
@@ -155,19 +154,8 @@ opfs_new(const struct opfs_config *cfg, struct fuse_args *args)
 	umask(0);
 	if ((error = clean_work(fs)) != 0 || (error = make_root(fs)) != 0)
 		goto fail;
-	/* A layer that keeps records stays one (see owners.c). */
 	fs->idmax = cfg->idmax;
-	if ((fs->records = cfg->records) == 0) {
-		struct layer_rec rec;
-		struct stat ust;
-
-		if (fstat(fs->upperfd, &ust) == -1) {
-			error = errno;
-			goto fail;
-		}
-		fs->records = layer_get_rec(fs->upperfd, "", &ust, &rec) == 1;
-	}
-	if (fs->records && (error = rec_root(fs)) != 0)
+	if ((error = rec_init(fs, cfg->records)) != 0)
 		goto fail;
 	if (fuse_opt_add_arg(args, "-odefault_permissions,allow_other,suid,"
 	    "dev,fsname=overpackfs,subtype=overpackfs") == -1) {

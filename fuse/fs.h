@@ -224,7 +224,7 @@ void		 xpath_put(struct fs *, struct xpath *);
 /* owners.c */
 int		 rec_stat(struct fs *, int fd, struct stat *);
 void		 ids_show(struct fs *, struct stat *);
-int		 rec_root(struct fs *);
+int		 rec_init(struct fs *, int want);
 int		 rec_chattr(struct fs *, int fd, const struct stat *attr,
 		    int to_set);
 int		 rec_make(struct fs *, int dirfd, const char *name,

@@ -482,8 +482,14 @@ make_obj(struct fs *fs, int dirfd, const char *nm, struct newobj *o,
 	mode_t perm = o->mode & 07777;
 	int flags;
 
-	if (fs->records)
+	if (fs->records) {
 		perm = layer_rec_diskmode(o->mode);
+		if (!S_ISREG(o->mode) && !S_ISDIR(o->mode)) {
+			o->made = 1;	/* rec_make makes it */
+			return rec_make(fs, dirfd, nm, o->mode, o->rdev,
+			    o->target, uid, gid);
+		}
+	}
 	switch (o->mode & S_IFMT) {
 	case S_IFREG:
 		if (o->fi == NULL) {
@@ -501,17 +507,10 @@ make_obj(struct fs *fs, int dirfd, const char *nm, struct newobj *o,
 			return errno;
 		break;
 	case S_IFLNK:
-		if (fs->records)
-			goto recorded;
 		if (symlinkat(o->target, dirfd, nm) == -1)
 			return errno;
 		break;
 	default:
-		if (fs->records) {
-recorded:		o->made = 1;	/* rec_make makes it */
-			return rec_make(fs, dirfd, nm, o->mode, o->rdev,
-			    o->target, uid, gid);
-		}
 		if (mknodat(dirfd, nm, o->mode, o->rdev) == -1)
 			return errno;
 		break;

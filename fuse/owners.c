@@ -28,30 +28,14 @@
 #include "fs.h"
 #include "layer.h"
 
-/*
- * Show the upper object fd (O_PATH), whose own stat is st, as its record
- * says.  An object without one (a symlink, or whatever was put in the
- * layer by hand) keeps its mode; the layer owner's ids show as 0.
- */
+/* Show the upper object fd (O_PATH), whose own stat is st, as recorded. */
 int
 rec_stat(struct fs *fs, int fd, struct stat *st)
 {
-	struct layer_rec rec;
-	int k = 0;
-
 	if (!fs->records)
 		return 0;
-	if ((S_ISREG(st->st_mode) || S_ISDIR(st->st_mode)) &&
-	    (k = layer_get_rec(fd, "", st, &rec)) == -1)
+	if (layer_rec_stat(fd, "", fs->diskuid, fs->diskgid, st) == -1)
 		return errno;
-	if (k == 1) {
-		layer_rec_apply(st, &rec);
-		return 0;
-	}
-	if (st->st_uid == fs->diskuid)
-		st->st_uid = 0;
-	if (st->st_gid == fs->diskgid)
-		st->st_gid = 0;
 	return 0;
 }
 
@@ -67,12 +51,13 @@ ids_show(struct fs *fs, struct stat *st)
 }
 
 /*
- * Give the upper root a record when it has none: the merged root shows
- * the upper root's attributes, and a record marks the layer as one that
- * keeps them so.  It starts as the base root's.
+ * Set fs->records: want, or whether the layer keeps records already (a
+ * layer that does stays one).  A layer that starts to gets a record on
+ * its root: the merged root shows the upper root's attributes, and the
+ * record marks the layer.  It starts as the base root's.
  */
 int
-rec_root(struct fs *fs)
+rec_init(struct fs *fs, int want)
 {
 	struct layer_rec rec;
 	struct stat st, lst;
@@ -82,10 +67,14 @@ rec_root(struct fs *fs)
 		return errno;
 	fs->diskuid = st.st_uid;
 	fs->diskgid = st.st_gid;
-	if ((k = layer_get_rec(fs->upperfd, "", &st, &rec)) == -1)
-		return errno;
-	if (k == 1)
+	k = layer_get_rec(fs->upperfd, "", &st, &rec);
+	if (k == 1 || !want) {
+		fs->records = k == 1;
 		return 0;
+	}
+	if (k == -1)
+		return errno;
+	fs->records = 1;
 	if (fstat(fs->lowerfd, &lst) == -1)
 		return errno;
 	rec.uid = lst.st_uid;
@@ -109,7 +98,6 @@ rec_chattr(struct fs *fs, int fd, const struct stat *attr, int to_set)
 	char path[64];
 	struct layer_rec rec;
 	struct stat st;
-	int k;
 
 	if (fstatat(fd, "", &st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) == -1)
 		return errno;
@@ -119,15 +107,12 @@ rec_chattr(struct fs *fs, int fd, const struct stat *attr, int to_set)
 			return EPERM;
 		return 0;
 	}
-	if ((k = layer_get_rec(fd, "", &st, &rec)) == -1)
+	if (layer_rec_stat(fd, "", fs->diskuid, fs->diskgid, &st) == -1)
 		return errno;
-	if (k == 0) {
-		(void)rec_stat(fs, fd, &st);
-		rec.uid = st.st_uid;
-		rec.gid = st.st_gid;
-		rec.mode = st.st_mode;
-		rec.rdev = st.st_rdev;
-	}
+	rec.uid = st.st_uid;
+	rec.gid = st.st_gid;
+	rec.mode = st.st_mode;
+	rec.rdev = st.st_rdev;
 	if (to_set & FUSE_SET_ATTR_UID)
 		rec.uid = attr->st_uid;
 	if (to_set & FUSE_SET_ATTR_GID)

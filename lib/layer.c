@@ -297,6 +297,27 @@ layer_rec_apply(struct stat *st, const struct layer_rec *rec)
 	}
 }
 
+int
+layer_rec_stat(int dirfd, const char *name, uid_t diskuid, gid_t diskgid,
+    struct stat *st)
+{
+	struct layer_rec rec;
+	int k = 0;
+
+	if ((S_ISREG(st->st_mode) || S_ISDIR(st->st_mode)) &&
+	    (k = layer_get_rec(dirfd, name, st, &rec)) == -1)
+		return -1;
+	if (k == 1) {
+		layer_rec_apply(st, &rec);
+		return 0;
+	}
+	if (st->st_uid == diskuid)
+		st->st_uid = 0;
+	if (st->st_gid == diskgid)
+		st->st_gid = 0;
+	return 0;
+}
+
 mode_t
 layer_rec_diskmode(mode_t mode)
 {

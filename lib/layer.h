@@ -104,6 +104,15 @@ int	layer_set_rec(int dirfd, const char *name, const struct layer_rec *);
 void	layer_rec_apply(struct stat *, const struct layer_rec *);
 
 /*
+ * Show the upper object dirfd/name of a layer that keeps records, whose
+ * own stat is st, as its record says; an object without one keeps its
+ * mode, and the layer owner's ids (diskuid, diskgid: the upper root's on
+ * disk) show as 0.  0, or -1 with errno.
+ */
+int	layer_rec_stat(int dirfd, const char *name, uid_t diskuid,
+	    gid_t diskgid, struct stat *st);
+
+/*
  * The mode to give the object on disk for a record of mode: the permission
  * bits with the owner's read and write (and search, for a directory)
  * always on, so the layer's owner can always reach it, and never setuid,

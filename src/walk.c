@@ -110,30 +110,6 @@ statat(int dirfd, const char *name, struct stat *st)
 	return -1;
 }
 
-/*
- * Show the upper entry dirfd/name, whose own stat is st, as its record
- * says (overpack-layer(5)); without one the layer owner's ids are 0.
- */
-static int
-rec_stat(const struct walk *w, int dirfd, const char *name, struct stat *st)
-{
-	struct layer_rec rec;
-	int k = 0;
-
-	if ((S_ISREG(st->st_mode) || S_ISDIR(st->st_mode)) &&
-	    (k = layer_get_rec(dirfd, name, st, &rec)) == -1)
-		return -1;
-	if (k == 1) {
-		layer_rec_apply(st, &rec);
-		return 0;
-	}
-	if (st->st_uid == w->diskuid)
-		st->st_uid = 0;
-	if (st->st_gid == w->diskgid)
-		st->st_gid = 0;
-	return 0;
-}
-
 static int
 samedir(int a, int b)
 {
@@ -345,7 +321,7 @@ visit(struct walk *w, struct frame *f, const char *name)
 	}
 	e.cmp = hascmp ? &cst : NULL;
 	if (hasup && !layer_is_whiteout(&ust) && w->records &&
-	    rec_stat(w, f->up, name, &ust) == -1) {
+	    layer_rec_stat(f->up, name, w->diskuid, w->diskgid, &ust) == -1) {
 		walk_warn("read the record of", c.path, errno);
 		goto out;
 	}
