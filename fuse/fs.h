@@ -249,5 +249,19 @@ void		 trace_node(struct fs *, fuse_req_t, struct node *, int op);
 
 /* ops.c */
 extern const struct fuse_lowlevel_ops opfs_ops;
+/* What a new object is to be. */
+struct newobj {
+	mode_t			 mode;	/* type and permissions */
+	dev_t			 rdev;
+	const char		*target;	/* symlinks */
+	struct fuse_file_info	*fi;		/* create: open flags in */
+	int			 fd;		/* create: open fd out */
+	int			 made;		/* make_obj created it */
+};
+int		 do_create(struct fs *, struct node *, const char *,
+		    struct newobj *, uid_t, gid_t, struct node **);
+int		 do_setattr(struct fs *, struct node *, struct stat *, int,
+		    struct fuse_file_info *);
+int		 do_removexattr(struct fs *, struct node *, const char *);
 
 #endif

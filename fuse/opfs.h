@@ -13,7 +13,9 @@
 #ifndef OVERPACK_OPFS_H
 #define OVERPACK_OPFS_H
 
+#include <sys/types.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct fuse_args;
 struct opfs;
@@ -61,6 +63,20 @@ void		 opfs_exit(struct opfs *);	/* ask the loop to return */
 void		 opfs_unmount(struct opfs *);
 int		 opfs_fd(struct opfs *);	/* the /dev/fuse fd */
 void		 opfs_free(struct opfs *);	/* closes the layer fds */
+
+/*
+ * Changes asked for from outside the FUSE session, for a process whose
+ * call the kernel refused before the filesystem saw it (see direct.c):
+ * chown of node ino to uid:gid ((uint32_t)-1 leaves one as it is), and
+ * mknod of name in directory parent.  Ids are those of the mount's user
+ * namespace; mode has the caller's umask applied.  Both return 0 or an
+ * errno and make the kernel drop what it cached.  Call them from a thread
+ * that handles no FUSE request, while the loop runs.
+ */
+int		 opfs_chown(struct opfs *, uint64_t ino, uint32_t uid,
+		    uint32_t gid);
+int		 opfs_mknod(struct opfs *, uint64_t parent, const char *name,
+		    mode_t mode, dev_t rdev, uint32_t uid, uint32_t gid);
 
 /*
  * A filter restricts the base to the paths added (from the base root) and

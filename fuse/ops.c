@@ -248,6 +248,7 @@ do_lookup(struct fs *fs, struct node *p, const char *name,
 	st.st_ino = n->ino;
 	if (merged && S_ISDIR(st.st_mode))
 		st.st_nlink = 1;
+	ids_show(fs, &st);
 	fill_entry(fs, ep, n, &st);
 	*np = n;
 	return 0;
@@ -384,7 +385,7 @@ do_setattr_upper(struct fs *fs, int fd, struct xpath *xp, struct stat *attr,
 	return 0;
 }
 
-static int
+int
 do_setattr(struct fs *fs, struct node *n, struct stat *attr, int to_set,
     struct fuse_file_info *fi)
 {
@@ -460,16 +461,6 @@ op_readlink(fuse_req_t req, fuse_ino_t ino)
 	node_put(fs, n);
 }
 
-/* What a new object is to be. */
-struct newobj {
-	mode_t			 mode;	/* type and permissions */
-	dev_t			 rdev;
-	const char		*target;	/* symlinks */
-	struct fuse_file_info	*fi;		/* create: open flags in */
-	int			 fd;		/* create: open fd out */
-	int			 made;		/* make_obj created it */
-};
-
 /*
  * Make the object o at dirfd/nm, owned as the caller asks: on disk, or
  * in a record (fs->records), the object on disk then being the layer
@@ -543,20 +534,18 @@ unmake_obj(int dirfd, const char *nm, struct newobj *o)
 }
 
 /*
- * Create o as p/name.  Over a whiteout the object is built in the work
- * directory and swapped in, a directory becoming opaque, so the lower
- * entry never shows through.
+ * Create o as p/name for uid:gid.  Over a whiteout the object is built in
+ * the work directory and swapped in, a directory becoming opaque, so the
+ * lower entry never shows through.  *out counts a kernel lookup.
  */
-static int
-do_create(fuse_req_t req, struct fs *fs, struct node *p, const char *name,
-    struct newobj *o, struct node **out)
+int
+do_create(struct fs *fs, struct node *p, const char *name, struct newobj *o,
+    uid_t uid, gid_t gid, struct node **out)
 {
-	const struct fuse_ctx *ctx = fuse_req_ctx(req);
 	struct stat st, pst;
 	struct entry e;
 	char tmp[64];
 	int error, whiteout = 0, pu;
-	gid_t gid;
 
 	if (strlen(name) > NAME_MAX)
 		return ENAMETOOLONG;
@@ -575,22 +564,20 @@ do_create(fuse_req_t req, struct fs *fs, struct node *p, const char *name,
 	if (fstatat(pu, "", &pst, AT_EMPTY_PATH) == -1 ||
 	    (error = rec_stat(fs, pu, &pst)) != 0)
 		return error ? error : errno;
-	gid = ctx->gid;
 	if (pst.st_mode & S_ISGID) {
 		gid = pst.st_gid;
 		if (S_ISDIR(o->mode))
 			o->mode |= S_ISGID;
 	}
 	if (!whiteout) {
-		if ((error = make_obj(fs, pu, name, o, ctx->uid, gid)) != 0) {
+		if ((error = make_obj(fs, pu, name, o, uid, gid)) != 0) {
 			unmake_obj(pu, name, o);
 			return error;
 		}
 	} else {
 		if ((error = work_name(fs, tmp, sizeof(tmp))) != 0)
 			return error;
-		if ((error = make_obj(fs, fs->workfd, tmp, o,
-		    ctx->uid, gid)) ||
+		if ((error = make_obj(fs, fs->workfd, tmp, o, uid, gid)) ||
 		    (S_ISDIR(o->mode) &&
 		    layer_set_opaque(fs->workfd, tmp) == -1 && (error = errno)) ||
 		    (renameat2(fs->workfd, tmp, pu, name, S_ISDIR(o->mode) ?
@@ -619,6 +606,7 @@ create_common(fuse_req_t req, fuse_ino_t parent, const char *name,
     struct newobj *o)
 {
 	struct fs *fs = FS(req);
+	const struct fuse_ctx *ctx = fuse_req_ctx(req);
 	struct fuse_entry_param ep;
 	struct node *p, *n;
 	struct stat st;
@@ -629,7 +617,7 @@ create_common(fuse_req_t req, fuse_ino_t parent, const char *name,
 		fuse_reply_err(req, ESTALE);
 		return;
 	}
-	if ((error = do_create(req, fs, p, name, o, &n)) != 0) {
+	if ((error = do_create(fs, p, name, o, ctx->uid, ctx->gid, &n)) != 0) {
 		if (o->fd >= 0)
 			close(o->fd);
 		fuse_reply_err(req, error);
@@ -1486,39 +1474,46 @@ op_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 	node_put(fs, n);
 }
 
+/* Remove xattr name of n; removing what is not there copies nothing up. */
+int
+do_removexattr(struct fs *fs, struct node *n, const char *name)
+{
+	struct xpath xp;
+	char xbuf[XATTR_NAME_MAX + 1];
+	const char *xn;
+	int error, layer;
+
+	if (layer_is_private_xattr(name))
+		return ENODATA;
+	if ((error = xpath_get(fs, n, layer = node_layer(n), &xp)) != 0)
+		return error;
+	xn = rec_xname(fs, layer, name, xbuf, sizeof(xbuf));
+	if ((xp.follow ? getxattr(xp.path, xn, NULL, 0) :
+	    lgetxattr(xp.path, xn, NULL, 0)) == -1)
+		error = errno;
+	xpath_put(fs, &xp);
+	if (error != 0 || (error = copy_up(fs, n, COPYUP_META)) != 0 ||
+	    (error = xpath_get(fs, n, UP, &xp)) != 0)
+		return error;
+	xn = rec_xname(fs, UP, name, xbuf, sizeof(xbuf));
+	if ((xp.follow ? removexattr(xp.path, xn) :
+	    lremovexattr(xp.path, xn)) == -1)
+		error = errno;
+	xpath_put(fs, &xp);
+	return error;
+}
+
 static void
 op_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
 {
 	struct fs *fs = FS(req);
-	struct xpath xp;
 	struct node *n;
-	char xbuf[XATTR_NAME_MAX + 1];
-	const char *xn;
-	int error, layer;
 
 	if ((n = node_get(fs, ino)) == NULL) {
 		fuse_reply_err(req, ESTALE);
 		return;
 	}
-	/* Removing what is not there must not copy anything up. */
-	if (layer_is_private_xattr(name))
-		error = ENODATA;
-	else if ((error = xpath_get(fs, n, layer = node_layer(n), &xp)) == 0) {
-		xn = rec_xname(fs, layer, name, xbuf, sizeof(xbuf));
-		if ((xp.follow ? getxattr(xp.path, xn, NULL, 0) :
-		    lgetxattr(xp.path, xn, NULL, 0)) == -1)
-			error = errno;
-		xpath_put(fs, &xp);
-	}
-	if (error == 0 && (error = copy_up(fs, n, COPYUP_META)) == 0 &&
-	    (error = xpath_get(fs, n, UP, &xp)) == 0) {
-		xn = rec_xname(fs, UP, name, xbuf, sizeof(xbuf));
-		if ((xp.follow ? removexattr(xp.path, xn) :
-		    lremovexattr(xp.path, xn)) == -1)
-			error = errno;
-		xpath_put(fs, &xp);
-	}
-	fuse_reply_err(req, error);
+	fuse_reply_err(req, do_removexattr(fs, n, name));
 	node_put(fs, n);
 }
 

@@ -60,6 +60,7 @@
 #include "overpack.h"
 #include "pack.h"
 #include "run.h"
+#include "seccomp.h"
 #include "tree.h"
 
 static const char *const run_devnodes[] = {
@@ -579,9 +580,33 @@ child_mounts(struct child *c, struct sources *src)
 	free(src->bind);
 }
 
-/* Never returns.  goread: I writes a byte when the filesystem is served. */
+/*
+ * Without root: stop the calls the user namespace refuses and hand the
+ * listener to I over sock (seccomp.h).  Without it they fail as the
+ * kernel says.
+ */
+static void
+child_filter(struct run *r, int sock)
+{
+	int lfd;
+
+	if ((lfd = sc_install(userns_idmax(&r->idmap))) == -1)
+		warn("cannot stop system calls (seccomp); chown to ids "
+		    "outside the map and mknod of devices will fail");
+	else if (send_fds(sock, &lfd, 1) == -1)
+		err(EXIT_RUNFAIL, "cannot hand over the seccomp listener");
+	if (lfd != -1)
+		close(lfd);
+	close(sock);
+}
+
+/*
+ * Never returns.  goread: I writes a byte when the filesystem is served.
+ * scsock: without root, where the seccomp listener goes, else -1.
+ */
 static void __attribute__((noreturn))
-child_main(struct run *r, struct sources *src, int goread, int repfd)
+child_main(struct run *r, struct sources *src, int goread, int repfd,
+    int scsock)
 {
 	struct child c = { .r = r, .repfd = repfd };
 	char go;
@@ -612,6 +637,8 @@ child_main(struct run *r, struct sources *src, int goread, int repfd)
 		if (sig != SIGKILL && sig != SIGSTOP)
 			signal(sig, sigismember(&r->ignored, sig) == 1 ?
 			    SIG_IGN : SIG_DFL);
+	if (scsock != -1)
+		child_filter(r, scsock);
 	sigprocmask(SIG_SETMASK, &r->mask, NULL);
 	execvp(r->argv[0], r->argv);
 	if (errno == ENOENT && strchr(r->argv[0], '/') == NULL) {
@@ -864,6 +891,9 @@ init_main(struct run *r, int deathfd)
 	pid_t cpid;
 	char mntpath[32], go;
 	int treefd, gopipe[2], reppipe[2], status, ws, joined, mntfd, fds[2];
+	int scsock[2] = { -1, -1 };
+	pthread_t watcher;
+	struct stat st;
 
 	/* Die with P; P may have died before the prctl, so look. */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1)
@@ -931,7 +961,6 @@ init_main(struct run *r, int deathfd)
 		if (send_fds(r->ctl, fds, 2) == -1)
 			err(EXIT_RUNFAIL, "cannot hand the filesystem over");
 		close(fds[0]);
-		close(r->ctl);
 		close(cfg.upperfd);
 		close(cfg.workfd);
 		close(cfg.lowerfd);
@@ -958,18 +987,35 @@ init_main(struct run *r, int deathfd)
 	/* C is forked before any thread exists. */
 	if (pipe2(gopipe, O_CLOEXEC) == -1 || pipe2(reppipe, O_CLOEXEC) == -1)
 		err(EXIT_RUNFAIL, "pipe");
+	if (r->user && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0,
+	    scsock) == -1)
+		err(EXIT_RUNFAIL, "socketpair");
 	if ((cpid = fork()) == -1)
 		err(EXIT_RUNFAIL, "fork");
 	if (cpid == 0) {
 		close(gopipe[1]);
 		close(reppipe[0]);
 		close(treefd);
-		child_main(r, &src, gopipe[0], reppipe[1]);
+		if (r->user) {
+			close(r->ctl);
+			close(scsock[0]);
+		}
+		child_main(r, &src, gopipe[0], reppipe[1], scsock[1]);
 	}
 	close_sources(&src);
 	close(gopipe[0]);
 	close(reppipe[1]);
 	mntfd = jail(r);
+	if (r->user) {
+		/* Calls the user namespace refuses come here (seccomp.h). */
+		close(scsock[1]);
+		if (fstat(mntfd, &st) == -1)
+			err(EXIT_RUNFAIL, "cannot stat '%s'", r->mnt);
+		if ((errno = sc_watch_start(scsock[0], r->ctl, st.st_dev,
+		    &watcher)) != 0)
+			err(EXIT_RUNFAIL, "cannot start the watcher of "
+			    "system calls");
+	}
 	if (trace != NULL && (errno = opfs_trace_start(trace)) != 0)
 		err(EXIT_RUNFAIL, "cannot start the trace '%s'", r->trace);
 	if (fs != NULL &&
@@ -1023,6 +1069,8 @@ struct server {
 	struct opfs	*fs;
 	pthread_t	 loop;
 	int		 treefd;	/* keeps the lower tree's mounts */
+	int		 ctl;		/* I asks for calls it stopped */
+	pthread_t	 answer;	/*   and this thread makes them */
 };
 
 /*
@@ -1103,6 +1151,9 @@ serve_stop(struct run *r, struct server *sv)
 {
 	struct timespec ts;
 
+	/* I's end is closed, so this returns once a call in hand is made. */
+	pthread_join(sv->answer, NULL);
+	close(sv->ctl);
 	opfs_exit(sv->fs);
 	clock_gettime(CLOCK_REALTIME, &ts);
 	ts.tv_sec += 10;
@@ -1156,7 +1207,9 @@ start_init(struct run *r, int deathpipe[2], struct server *sv)
 			close(sp[0]);
 			return -1;
 		}
-		close(sp[0]);
+		sv->ctl = sp[0];
+		if ((errno = sc_serve_start(sv->ctl, sv->fs, &sv->answer)) != 0)
+			err(EXIT_RUNFAIL, "cannot start a thread");
 		return ipid;
 	}
 	if ((pidns = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC)) == -1)
@@ -1371,8 +1424,9 @@ run_main(struct run *rp, int argc, char *argv[])
 			return EXIT_RUNFAIL;
 		userns_plan(&rp->idmap);
 		if (!rp->idmap.full)
-			warnx("only root is mapped, so a chown to another user "
-			    "will fail: %s", rp->idmap.why);
+			warnx("only root is mapped, so no process can switch "
+			    "to another user (su, setuid): %s",
+			    rp->idmap.why);
 	}
 	if (updir != NULL) {
 		/* Check what we can before creating anything. */

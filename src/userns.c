@@ -5,9 +5,9 @@
  * The map follows sbuild's unshare mode and podman: 0 is the caller, and
  * with a range in /etc/subuid and /etc/subgid the setuid newuidmap and
  * newgidmap of Debian's uidmap package map 1..count to it.  Without one
- * the caller may map only itself, as 0; the session still runs, and the
- * kernel refuses a chown to any other id (EINVAL) before the filesystem
- * sees it.
+ * the caller may map only itself, as 0; the session still runs, a chown
+ * to another id is recorded through seccomp (seccomp.h), and no process
+ * can become another user.
  */
 #include "config.h"
 
@@ -31,6 +31,7 @@
 #include <fuse_lowlevel.h>
 
 #include "overpack.h"
+#include "seccomp.h"
 #include "userns.h"
 
 static const char *const newmap_dirs[] = { "/usr/bin", "/bin", "/usr/sbin" };
@@ -457,8 +458,13 @@ cmd_doctor(int argc, char *argv[])
 		    m.subuid, m.subuid + m.count - 1, m.subgid,
 		    m.subgid + m.count - 1);
 	else
-		line("subordinate ids", 0, "%s; without, only root is mapped "
-		    "and a chown to another user fails with EINVAL", m.why);
+		line("subordinate ids", 0, "%s; without, only root is mapped: "
+		    "chown to other users works, switching to one (su, "
+		    "setuid) fails", m.why);
+	line("seccomp", sc_available(), "%s", sc_available() ? "chown to ids "
+	    "outside the map and device nodes are recorded" : "no user "
+	    "notification (kernel 5.0 or later): chown to ids outside the "
+	    "map fails with EINVAL, mknod of a device with EPERM");
 
 	printf("%-21s", "overpack run");
 	if (!fuseok)
@@ -470,8 +476,11 @@ cmd_doctor(int argc, char *argv[])
 		printf("needs root here (see user namespaces)\n");
 	else if (m.full)
 		printf("runs without root, with %lu ids mapped; owners, "
-		    "modes, devices and capabilities are kept as records\n",
-		    m.count + 1);
+		    "modes, %scapabilities are kept as records\n",
+		    m.count + 1, sc_available() ? "devices and " : "");
+	else if (sc_available())
+		printf("runs without root, root alone mapped; owners, modes, "
+		    "devices and capabilities are kept as records\n");
 	else
 		printf("runs without root, root alone mapped; owners other "
 		    "than root cannot be set\n");
