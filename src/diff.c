@@ -27,13 +27,17 @@
  * 8 KiB of either side) get one line with sizes and SHA-256 instead.
  *
  * With --summary a count of each kind of change and the bytes added (sizes
- * of A and M regular files) follow, per top-level directory.  With
- * --color the op letters are coloured.
+ * of A and M regular files) follow, per top-level entry, then in total.
+ * With --color the op letters are coloured.
  *
- * With --json the same records are a JSON array of objects
- * {"op", "path", "fields", ["from"]}; bytes of a name that are not UTF-8
- * are written as the lone surrogate \udcXX, as Python's surrogateescape
- * does, so that names round-trip.
+ * With --json the report is one JSON object, schema version 1 (described
+ * in overpack(1); a key is only ever added within a version):
+ * {"version": 1, "changes": [RECORD...], ["summary": {...}]}.  A record
+ * holds the op letter, its class word, the path, the entry's type and the
+ * changed fields, plus "from" (R), "old_type" (T) and "bytes" (A and M of
+ * a regular file).  Bytes of a name that are not UTF-8 are written as the
+ * lone surrogate \udcXX, as Python's surrogateescape does, so that names
+ * round-trip.  -p has no JSON form and is refused with --json.
  */
 #include "config.h"
 
@@ -57,20 +61,31 @@
 	"usage: overpack diff [--json] [--exit-code] [-p] [--summary]\n" \
 	"\t\t[--color=WHEN] [--root DIR | --base DIR] UPPER\n"
 
+#define DIFF_JSON_VERSION 1	/* --json schema; see overpack(1) */
 #define BINARY_PROBE	8192	/* a NUL this early means binary, as in git */
 
 static const char *const fieldnames[] = {
 	"mode", "owner", "group", "mtime", "xattr", "capability"
 };
 
+/* The kinds of change: op letter and class word, in report order. */
+#define OPS	"AMmDTR"
+static const char *const classes[] = {
+	"added", "modified", "metadata", "deleted", "retyped", "renamed"
+};
+#define NOPS	(sizeof(classes) / sizeof(classes[0]))
+
 struct rec {
 	char		 op;
 	char		*path;		/* no "./"; owned */
 	char		*from;		/* R: origin; owned */
 	unsigned	 fields;
+	mode_t		 type;		/* S_IFMT: now, or the deleted one's */
+	mode_t		 oldtype;	/* T: the base entry's S_IFMT */
 	off_t		 patchoff;	/* -p: its text in diff.patchfd */
 	off_t		 patchlen;	/* 0: none */
-	long long	 bytes;		/* A, M: a regular file's size */
+	int		 hasbytes;	/* A, M of a regular file */
+	long long	 bytes;		/* then its size */
 };
 
 struct diff {
@@ -79,19 +94,23 @@ struct diff {
 	int		 patchfd;	/* -p: anonymous temporary file, or -1 */
 };
 
-static void
-add(struct diff *d, char op, const char *path, const char *from,
-    unsigned fields)
+/* Append a record of op for path, whose entry is st; returns it. */
+static struct rec *
+add(struct diff *d, char op, const char *path, const struct stat *st)
 {
+	struct rec *r;
+
 	d->v = xrealloc(d->v, (d->n + 1) * sizeof(*d->v));
-	d->v[d->n].op = op;
-	d->v[d->n].path = xstrdup(path);
-	d->v[d->n].from = from ? xstrdup(from) : NULL;
-	d->v[d->n].fields = fields;
-	d->v[d->n].patchoff = 0;
-	d->v[d->n].patchlen = 0;
-	d->v[d->n].bytes = 0;
-	d->n++;
+	r = &d->v[d->n++];
+	memset(r, 0, sizeof(*r));
+	r->op = op;
+	r->path = xstrdup(path);
+	r->type = st->st_mode & S_IFMT;
+	if (S_ISREG(st->st_mode) && (op == 'A' || op == 'M')) {
+		r->hasbytes = 1;
+		r->bytes = st->st_size;
+	}
+	return r;
 }
 
 /* Do two open regular files hold the same bytes?  1 yes, 0 no, -1 error. */
@@ -319,28 +338,27 @@ static int
 diff_cb(const struct walk_ent *we, void *arg)
 {
 	struct diff *d = arg;
+	struct rec *r;
 	unsigned fields;
 	int c;
 
 	if (we->deleted) {
 		if (we->cmp != NULL)
-			add(d, 'D', we->path, NULL, 0);
+			add(d, 'D', we->path, we->cmp);
 		return 0;
 	}
 	if (we->up == NULL)
 		return 0;
 	if (we->redirect != NULL)
-		add(d, 'R', we->path, we->redirect, 0);
+		add(d, 'R', we->path, we->up)->from = xstrdup(we->redirect);
 	if (we->cmp == NULL) {
-		if (we->redirect == NULL) {
-			add(d, 'A', we->path, NULL, 0);
-			if (S_ISREG(we->up->st_mode))
-				d->v[d->n - 1].bytes = we->up->st_size;
-		}
+		if (we->redirect == NULL)
+			add(d, 'A', we->path, we->up);
 		return 0;
 	}
 	if ((we->up->st_mode & S_IFMT) != (we->cmp->st_mode & S_IFMT)) {
-		add(d, 'T', we->path, NULL, 0);
+		add(d, 'T', we->path, we->up)->oldtype =
+		    we->cmp->st_mode & S_IFMT;
 		return 0;
 	}
 	if (walk_meta_changed(we, &fields) == -1 ||
@@ -349,14 +367,13 @@ diff_cb(const struct walk_ent *we, void *arg)
 		return 0;
 	}
 	if (c) {
-		add(d, 'M', we->path, NULL, fields & ~F_MTIME);
-		if (S_ISREG(we->up->st_mode))
-			d->v[d->n - 1].bytes = we->up->st_size;
+		r = add(d, 'M', we->path, we->up);
+		r->fields = fields & ~F_MTIME;
 		if (d->patchfd != -1 && S_ISREG(we->up->st_mode) &&
-		    make_patch(d, we, &d->v[d->n - 1]) == -1)
+		    make_patch(d, we, r) == -1)
 			walk_warn("diff", we->path, errno);
 	} else if (fields)
-		add(d, 'm', we->path, NULL, fields);
+		add(d, 'm', we->path, we->up)->fields = fields;
 	return 0;
 }
 
@@ -424,19 +441,49 @@ op_color(char op)
 	return NULL;
 }
 
+/* The JSON name of an S_IFMT type. */
+static const char *
+type_name(mode_t type)
+{
+	switch (type) {
+	case S_IFREG:
+		return "file";
+	case S_IFDIR:
+		return "dir";
+	case S_IFLNK:
+		return "symlink";
+	case S_IFCHR:
+		return "char";
+	case S_IFBLK:
+		return "block";
+	case S_IFIFO:
+		return "fifo";
+	case S_IFSOCK:
+		return "socket";
+	}
+	return "unknown";
+}
+
 static void
 print_rec(const struct rec *r, int json, int color, FILE *fp)
 {
 	const char *sgr;
 
 	if (json) {
-		fprintf(fp, "{\"op\":\"%c\",\"path\":", r->op);
+		fprintf(fp, "{\"op\":\"%c\",\"class\":\"%s\",\"path\":", r->op,
+		    classes[strchr(OPS, r->op) - OPS]);
 		json_string("./", r->path, fp);
-		print_fields(r->fields, 1, fp);
 		if (r->from != NULL) {
 			fputs(",\"from\":", fp);
 			json_string("./", r->from, fp);
 		}
+		fprintf(fp, ",\"type\":\"%s\"", type_name(r->type));
+		if (r->op == 'T')
+			fprintf(fp, ",\"old_type\":\"%s\"",
+			    type_name(r->oldtype));
+		print_fields(r->fields, 1, fp);
+		if (r->hasbytes)
+			fprintf(fp, ",\"bytes\":%lld", r->bytes);
 		fputc('}', fp);
 		return;
 	}
@@ -490,7 +537,7 @@ print_patch(const struct diff *d, const struct rec *r, FILE *fp)
 	return 0;
 }
 
-/* Print the records; returns how many were printed, or -1. */
+/* Print the records (with --json, the "changes" array); how many, or -1. */
 static ssize_t
 print_all(const struct diff *d, int json, int color)
 {
@@ -498,7 +545,7 @@ print_all(const struct diff *d, int json, int color)
 	ssize_t n = 0;
 
 	if (json)
-		fputs("[", stdout);
+		fputs("\"changes\": [", stdout);
 	for (i = 0; i < d->n; i++) {
 		if (renamed_away(d, &d->v[i]))
 			continue;
@@ -513,17 +560,16 @@ print_all(const struct diff *d, int json, int color)
 		n++;
 	}
 	if (json)
-		fputs(n ? "\n]\n" : "]\n", stdout);
+		fputs(n ? "\n]" : "]", stdout);
 	return n;
 }
 
-/* --summary: the changes under one top-level entry. */
+/* --summary: the changes under one top-level entry, or all of them. */
 struct tally {
 	char		*top;		/* first component of the paths; owned */
-	unsigned long	 n[6];		/* by op, in the order of OPS */
+	unsigned long	 n[NOPS];	/* by op, in the order of OPS */
 	long long	 bytes;
 };
-#define OPS	"AMmDTR"
 
 static int
 tally_cmp(const void *a, const void *b)
@@ -532,17 +578,37 @@ tally_cmp(const void *a, const void *b)
 	    ((const struct tally *)b)->top);
 }
 
-/* Print the summary of the records print_all printed. */
 static void
-print_summary(const struct diff *d, FILE *fp)
+print_tally(const struct tally *t, int json, FILE *fp)
 {
-	static const char *const words[] = {
-		"added", "modified", "metadata", "deleted", "retyped", "renamed"
-	};
-	struct tally *t = NULL;
-	size_t i, j, k, nt = 0, len;
-	const char *p;
+	size_t k;
 
+	for (k = 0; k < NOPS; k++)
+		if (json)
+			fprintf(fp, "%s\"%s\":%lu", k ? "," : "", classes[k],
+			    t->n[k]);
+		else
+			fprintf(fp, "%s %lu %s", k ? "," : "", t->n[k],
+			    classes[k]);
+	if (json)
+		fprintf(fp, ",\"bytes\":%lld}", t->bytes);
+	else
+		fprintf(fp, "; %lld bytes\n", t->bytes);
+}
+
+/*
+ * Print the summary of the records print_all printed: a line per
+ * top-level entry and a total, or with json the "summary" object.
+ */
+static void
+print_summary(const struct diff *d, int json, FILE *fp)
+{
+	struct tally *t = NULL, all;
+	size_t i, j, nt = 0, len;
+	const char *p;
+	int k;
+
+	memset(&all, 0, sizeof(all));
 	for (i = 0; i < d->n; i++) {
 		if (renamed_away(d, &d->v[i]))
 			continue;
@@ -560,21 +626,37 @@ print_summary(const struct diff *d, FILE *fp)
 			t[nt].top[len] = '\0';
 			nt++;
 		}
-		t[j].n[strchr(OPS, d->v[i].op) - OPS]++;
+		k = strchr(OPS, d->v[i].op) - OPS;
+		t[j].n[k]++;
 		t[j].bytes += d->v[i].bytes;
+		all.n[k]++;
+		all.bytes += d->v[i].bytes;
 	}
 	qsort(t, nt, sizeof(*t), tally_cmp);
+	if (json)
+		fputs("\"summary\": {\"top_level\": [", fp);
 	for (j = 0; j < nt; j++) {
-		fputs("./", fp);
-		fputname(t[j].top, fp);
-		fputc(':', fp);
-		for (k = 0; k < sizeof(words) / sizeof(words[0]); k++)
-			fprintf(fp, "%s %lu %s", k ? "," : "", t[j].n[k],
-			    words[k]);
-		fprintf(fp, "; %lld bytes\n", t[j].bytes);
+		if (json) {
+			fputs(j ? ",\n{\"path\":" : "\n{\"path\":", fp);
+			json_string("./", t[j].top, fp);
+			fputc(',', fp);
+		} else {
+			fputs("./", fp);
+			fputname(t[j].top, fp);
+			fputc(':', fp);
+		}
+		print_tally(&t[j], json, fp);
 		free(t[j].top);
 	}
 	free(t);
+	if (json) {
+		fputs(nt ? "\n],\n\"total\": {" : "],\n\"total\": {", fp);
+		print_tally(&all, 1, fp);
+		fputc('}', fp);
+	} else if (nt > 0) {
+		fputs("total:", fp);
+		print_tally(&all, 0, fp);
+	}
 }
 
 int
@@ -652,9 +734,9 @@ cmd_diff(int argc, char *argv[])
 		fputs(DIFF_USAGE, stderr);
 		return EXIT_USAGE;
 	}
-	if ((patch || summary) && json) {
-		warnx("%s cannot be used with --json",
-		    patch ? "-p" : "--summary");
+	if (patch && json) {
+		warnx("-p cannot be used with --json: a unified diff has no "
+		    "JSON form");
 		fputs(DIFF_USAGE, stderr);
 		return EXIT_USAGE;
 	}
@@ -683,9 +765,16 @@ cmd_diff(int argc, char *argv[])
 		warn("cannot walk upper layer '%s'", argv[optind]);
 		goto out;
 	}
+	if (json)
+		printf("{\"version\": %d,\n", DIFF_JSON_VERSION);
 	n = print_all(&d, json, color);
-	if (n != -1 && summary)
-		print_summary(&d, stdout);
+	if (n != -1 && summary) {
+		if (json)
+			fputs(",\n", stdout);
+		print_summary(&d, json, stdout);
+	}
+	if (n != -1 && json)
+		fputs("\n}\n", stdout);
 	if (n == -1 || fflush(stdout) == EOF || ferror(stdout)) {
 		warn("cannot write the report");
 		goto out;

@@ -370,6 +370,7 @@ out:
 }
 
 const struct fmt_ops fmt_deb = {
-	"deb", FMTF_ROOTDIR | FMTF_WHOLE | FMTF_NOXATTR, deb_check, deb_setup,
+	"deb", FMTF_ROOTDIR | FMTF_WHOLE | FMTF_NOXATTR | FMTF_XATTRLOSS,
+	deb_check, deb_setup,
 	deb_finish
 };

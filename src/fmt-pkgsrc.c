@@ -5,17 +5,32 @@
  * A pkgsrc binary package (pkg_create(1)) is a gzip'd tar whose first
  * entries are the metadata, in this order: +CONTENTS (the packing list),
  * +COMMENT (one line), +DESC, +BUILD_INFO (MACHINE_ARCH, OPSYS,
- * OS_VERSION and MAINTAINER lines), +SIZE_PKG and +SIZE_ALL (bytes of
- * the regular files).  The files follow, named relative to the prefix,
- * in the order the packing list names them: pkg_add reads the archive
- * and the list in step.  Directories are not archive entries; an empty
- * one is "@pkgdir DIR".
+ * OS_VERSION and MAINTAINER lines), +SIZE_PKG and +SIZE_ALL.  The files
+ * follow, named relative to the prefix, in the order the packing list
+ * names them: pkg_add reads the archive and the list in step, and any
+ * entry of one missing from the other is an error.  Directories are not
+ * archive entries; an empty one is "@pkgdir DIR".  Extended attributes
+ * ride along as pax records, which pkg_add's libarchive extraction
+ * restores.
+ *
+ * +SIZE_PKG is what pkgsrc's mk/pkgformat/pkg/metadata.mk computes: the
+ * sizes "ls -ld" gives for the names in the list, so each hard link
+ * counts and a symbolic link counts its target's length.  +SIZE_ALL
+ * would add the sizes of the installed dependencies, which overpack
+ * cannot know; it is the same number.
+ *
+ * pkg_add reads +CONTENTS line by line, strips trailing white space and
+ * takes a line starting with "@" for a command (pkg_install's
+ * lib/plist.c).  A name it would misread - a newline anywhere, trailing
+ * white space, a leading "@", or for @pkgdir leading white space - is
+ * named and no package is written (exit status 1).
  *
  * +CONTENTS holds "@name NAME-VERSION", one "@pkgdep" per --depends
  * item, "@cwd PREFIX", then per entry its path and "@comment MD5:HEX"
  * (a regular file) or "@comment Symlink:TARGET".  An entry not owned by
- * uid 0 or gid 0 is preceded by "@owner NAME" or "@group NAME" (reset
- * with a bare "@owner"/"@group" after it), a file whose permissions are
+ * uid 0 or gid 0 is preceded by "@owner NAME" or "@group NAME" when the
+ * tree names it (reset with a bare "@owner"/"@group" after it; a bare
+ * one is all "@owner " would be), a file whose permissions are
  * not 0644 or 0755 by "@mode MODE" (reset likewise).  Absolute symlinks
  * into the prefix become relative.  Every entry must be below the
  * prefix: those that are not are named and no package is written (exit
@@ -24,6 +39,7 @@
 #include "config.h"
 
 #include <sys/utsname.h>
+#include <ctype.h>
 #include <err.h>
 #include <errno.h>
 #include <getopt.h>
@@ -53,6 +69,7 @@ struct ent {
 	char		 md5[33];
 	char		*symlink;	/* target, made relative; owned */
 	int		 empty;		/* a directory with nothing below */
+	long long	 size;		/* as ls -ld: file size, link length */
 };
 
 struct plist {
@@ -60,8 +77,9 @@ struct plist {
 	const char	*rel;		/* "usr/pkg" */
 	struct ent	*v;
 	size_t		 n;
-	unsigned long long bytes;
+	unsigned long long bytes;	/* +SIZE_PKG */
 	int		 outside;	/* entries outside the prefix */
+	int		 unlisted;	/* names +CONTENTS cannot hold */
 };
 
 static char *
@@ -129,6 +147,55 @@ relink(const struct plist *pl, const char *name, const char *target)
 	return r;
 }
 
+/*
+ * Why pkg_add would misread s as a line of +CONTENTS, or NULL.  A file
+ * is a whole line; an argument (dir true: of @pkgdir) follows a command.
+ */
+static const char *
+unlistable(const char *s, int arg, int dir)
+{
+	size_t n = strlen(s);
+
+	if (strchr(s, '\n') != NULL)
+		return "a newline";
+	if (n > 0 && isspace((unsigned char)s[n - 1]))
+		return "trailing white space";
+	if (!arg && s[0] == '@')
+		return "a leading '@'";
+	if (dir && isspace((unsigned char)s[0]))
+		return "leading white space";
+	return NULL;
+}
+
+/* "overpack: './PREFIX/NAME' WHAT: WHY", the name escaped. */
+static void
+warn_name(const struct plist *pl, const char *name, const char *what,
+    const char *why)
+{
+	fprintf(stderr, "overpack: './%s/", pl->rel);
+	fputname(name, stderr);
+	fprintf(stderr, "' %s: %s\n", what, why);
+}
+
+/* Can +CONTENTS hold x?  Counts and names it when not. */
+static void
+check_listable(struct plist *pl, const struct ent *x)
+{
+	const char *why;
+	int dir = S_ISDIR(x->mode);
+
+	if (dir && !x->empty)
+		return;		/* not listed */
+	if ((why = unlistable(x->name, dir, dir)) != NULL)
+		warn_name(pl, x->name, "cannot be named in +CONTENTS", why);
+	else if (x->symlink != NULL &&
+	    (why = unlistable(x->symlink, 1, 0)) != NULL)
+		warn_name(pl, x->name, "has a link target +CONTENTS cannot "
+		    "hold", why);
+	if (why != NULL)
+		pl->unlisted++;
+}
+
 static void
 plist_free(struct plist *pl)
 {
@@ -193,20 +260,27 @@ scan(struct fmt_job *job, struct plist *pl)
 			x->mode = S_IFREG | (x->mode & 07777);
 			hard = below(pl, hard, 0, &skip);
 			for (i = 0; hard != NULL && i < pl->n; i++)
-				if (strcmp(pl->v[i].name, hard) == 0)
+				if (strcmp(pl->v[i].name, hard) == 0) {
 					memcpy(x->md5, pl->v[i].md5, 33);
-		} else if (archive_entry_filetype(e) == AE_IFLNK)
+					x->size = pl->v[i].size;
+				}
+		} else if (archive_entry_filetype(e) == AE_IFLNK) {
 			x->symlink = relink(pl, x->name,
 			    archive_entry_symlink(e));
-		else if (archive_entry_filetype(e) == AE_IFREG) {
+			x->size = strlen(x->symlink);
+		} else if (archive_entry_filetype(e) == AE_IFREG) {
 			if (fmt_md5_data(a, x->md5) == -1)
 				goto bad;
-			pl->bytes += archive_entry_size(e);
+			x->size = archive_entry_size(e);
 		}
+		pl->bytes += x->size;
 		pl->n++;
 	}
 	if (r != ARCHIVE_EOF)
 		goto bad;
+	/* Only now is it known which directories are empty. */
+	for (i = 0; i < pl->n; i++)
+		check_listable(pl, &pl->v[i]);
 	st = 0;
 	goto out;
 bad:
@@ -225,6 +299,7 @@ write_plist(const struct plist *pl, const struct fmt_meta *m, int contents,
 	const char *s, *e;
 	size_t i;
 	mode_t perm;
+	int owner, group;
 
 	if (contents) {
 		fprintf(fp, "@name %s-%s\n", m->name, m->version);
@@ -247,10 +322,14 @@ write_plist(const struct plist *pl, const struct fmt_meta *m, int contents,
 			continue;
 		}
 		perm = x->mode & 07777;
-		if (contents && x->uid != 0)
-			fprintf(fp, "@owner %s\n", x->uname ? x->uname : "");
-		if (contents && x->gid != 0)
-			fprintf(fp, "@group %s\n", x->gname ? x->gname : "");
+		owner = contents && x->uid != 0 && x->uname != NULL &&
+		    *x->uname != '\0';
+		group = contents && x->gid != 0 && x->gname != NULL &&
+		    *x->gname != '\0';
+		if (owner)
+			fprintf(fp, "@owner %s\n", x->uname);
+		if (group)
+			fprintf(fp, "@group %s\n", x->gname);
 		if (contents && S_ISREG(x->mode) && perm != 0644 &&
 		    perm != 0755)
 			fprintf(fp, "@mode %04o\n", (unsigned)perm);
@@ -262,9 +341,9 @@ write_plist(const struct plist *pl, const struct fmt_meta *m, int contents,
 		if (contents && S_ISREG(x->mode) && perm != 0644 &&
 		    perm != 0755)
 			fputs("@mode\n", fp);
-		if (contents && x->gid != 0)
+		if (group)
 			fputs("@group\n", fp);
-		if (contents && x->uid != 0)
+		if (owner)
 			fputs("@owner\n", fp);
 	}
 }
@@ -462,6 +541,12 @@ pkgsrc_finish(struct fmt_job *job)
 		st = 1;
 		goto out;
 	}
+	if (pl.unlisted > 0) {
+		warnx("%d name%s cannot be written in +CONTENTS; no package "
+		    "written", pl.unlisted, pl.unlisted == 1 ? "" : "s");
+		st = 1;
+		goto out;
+	}
 	a = archive_write_new();
 	if (archive_write_set_format_pax_restricted(a) != ARCHIVE_OK ||
 	    archive_write_add_filter_gzip(a) != ARCHIVE_OK ||
@@ -508,6 +593,12 @@ plist_finish(struct fmt_job *job)
 		st = 1;
 		goto out;
 	}
+	if (pl.unlisted > 0) {
+		warnx("%d name%s cannot be written in a packing list",
+		    pl.unlisted, pl.unlisted == 1 ? "" : "s");
+		st = 1;
+		goto out;
+	}
 	write_plist(&pl, job->meta, 0, stdout);
 	if (fflush(stdout) == EOF || ferror(stdout)) {
 		warn("cannot write the packing list");
@@ -520,7 +611,7 @@ out:
 }
 
 const struct fmt_ops fmt_pkgsrc = {
-	"pkgsrc", FMTF_WHOLE | FMTF_NOXATTR, pkgsrc_check, pkgsrc_setup,
+	"pkgsrc", FMTF_WHOLE, pkgsrc_check, pkgsrc_setup,
 	pkgsrc_finish
 };
 

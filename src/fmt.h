@@ -52,6 +52,9 @@ int	meta_require(const char *format, const char *key, const char *value);
 #define FMTF_NOXATTR	0x08	/* no extended attributes */
 #define FMTF_NOLINKS	0x10	/* hard links as separate whole files */
 #define FMTF_NOOUTPUT	0x20	/* prints to stdout, writes no file */
+#define FMTF_XATTRLOSS	0x40	/* with NOXATTR: a package that installs
+				 * without them; name each entry that has
+				 * some, exit status 1 */
 
 /* One run of a format; pack.c fills the first part. */
 struct fmt_job {

@@ -457,10 +457,30 @@ put_data(struct pack *p, const char *path, int fd, off_t size,
 	return put_zeros(p, size - pos);
 }
 
+/*
+ * A format that cannot carry xattrs (deb: dpkg ignores them) drops a
+ * file capability without a word unless we say so: name the entry and
+ * its attributes, and make the exit status 1.
+ */
+static void
+xattrs_lost(struct pack *p, const char *path, const struct xattrs *xs)
+{
+	size_t i;
+
+	fprintf(stderr, "overpack: './");
+	fputname(path, stderr);
+	fprintf(stderr, "': %s cannot carry extended attributes, left out:",
+	    p->ops->name);
+	for (i = 0; i < xs->n; i++)
+		fprintf(stderr, "%s %s", i ? "," : "", xs->v[i].name);
+	fputc('\n', stderr);
+	p->status = 1;
+}
+
 /* Fill e from st and dirfd/name; 0, or -1 with errno for a skipped entry. */
 static int
 entry_fill(struct pack *p, struct archive_entry *e, const struct stat *st,
-    int dirfd, const char *name)
+    int dirfd, const char *name, const char *path)
 {
 	struct xattrs xs;
 	char *target;
@@ -488,10 +508,16 @@ entry_fill(struct pack *p, struct archive_entry *e, const struct stat *st,
 		archive_entry_copy_symlink(e, target);
 		free(target);
 	}
-	if (p->flags & FMTF_NOXATTR)
+	if ((p->flags & FMTF_NOXATTR) && !(p->flags & FMTF_XATTRLOSS))
 		return 0;
 	if (xattrs_read(dirfd, name, &xs) == -1)
 		return -1;
+	if (p->flags & FMTF_NOXATTR) {
+		if (xs.n > 0)
+			xattrs_lost(p, path, &xs);
+		xattrs_free(&xs);
+		return 0;
+	}
 	for (i = 0; i < xs.n; i++)
 		archive_entry_xattr_add_entry(e, xs.v[i].name, xs.v[i].value,
 		    xs.v[i].size);
@@ -558,7 +584,7 @@ pack_entry(struct pack *p, const char *path, int dirfd, const char *name,
 	if (S_ISREG(st->st_mode) && (fd = openat(datadir, dataname, O_RDONLY |
 	    O_NOFOLLOW | O_NOCTTY | O_CLOEXEC)) == -1)
 		goto skip;
-	if (entry_fill(p, e, st, dirfd, name) == -1)
+	if (entry_fill(p, e, st, dirfd, name, path) == -1)
 		goto skip;
 	/* Holes are the data file's: a metacopy's upper file is all hole. */
 	if (fd != -1 && !(p->flags & FMTF_WHOLE) && fstat(fd, &dst) == 0 &&

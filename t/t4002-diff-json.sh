@@ -1,5 +1,5 @@
 #!/bin/sh
-test_description='overpack diff --json: valid JSON, odd names'
+test_description='overpack diff --json: valid JSON, schema version 1, odd names'
 . "$top_srcdir/t/test-lib.sh"
 
 [ "$(id -u)" -eq 0 ] || skip_all "needs root (mknod, trusted.* xattrs)"
@@ -23,7 +23,9 @@ test_expect_success 'the output is valid JSON' '
 test_expect_success 'names round-trip through surrogateescape' '
 	python3 - out.json <<-\EOT
 	import json, os, sys
-	recs = json.load(open(sys.argv[1], encoding="utf-8"))
+	doc = json.load(open(sys.argv[1], encoding="utf-8"))
+	assert doc["version"] == 1 and set(doc) == {"version", "changes"}, doc
+	recs = doc["changes"]
 	paths = {os.fsencode(r["path"]) for r in recs}
 	want = {b"./gone\nline", b"./bad\xffbyte", b"./caf\xc3\xa9",
 	    b"./quote\"back\\slash", b"./tab\tctl\x01", b"./new"}
@@ -33,6 +35,13 @@ test_expect_success 'names round-trip through surrogateescape' '
 	assert ops[b"./new"] == "R"
 	r = [r for r in recs if r["op"] == "R"][0]
 	assert r["from"] == "./old" and r["fields"] == []
+	assert r["class"] == "renamed" and r["type"] == "dir"
+	d = [r for r in recs if r["op"] == "D"][0]
+	assert d["class"] == "deleted" and d["type"] == "file", d
+	assert "bytes" not in d and "from" not in d and "old_type" not in d
+	a = [r for r in recs if r["op"] == "A"]
+	assert all(r["class"] == "added" and r["type"] == "file" and
+	    r["bytes"] == 0 for r in a), a
 	EOT
 '
 
@@ -44,9 +53,9 @@ test_expect_success 'the text output escapes like fputname' '
 	test "$(wc -l <out.txt)" -eq 6
 '
 
-test_expect_success 'an empty diff is an empty array' '
+test_expect_success 'an empty diff has an empty list of changes' '
 	mkdir empty && "$OVERPACK" diff --json --root base empty >e.json &&
-	python3 -c "import json, sys; assert json.load(sys.stdin) == []" <e.json
+	python3 -c "import json, sys; assert json.load(sys.stdin) == {\"version\": 1, \"changes\": []}" <e.json
 '
 
 test_expect_success 'broken JSON would be caught (must fail)' '

@@ -36,6 +36,7 @@ test_expect_success '--summary follows the changes, sorted by name' '
 	./top: 1 added, 0 modified, 0 metadata, 0 deleted, 0 retyped, 0 renamed; 5 bytes
 	./usr: 1 added, 1 modified, 0 metadata, 1 deleted, 0 retyped, 0 renamed; 13 bytes
 	./var: 0 added, 0 modified, 0 metadata, 0 deleted, 1 retyped, 0 renamed; 0 bytes
+	total: 2 added, 1 modified, 1 metadata, 1 deleted, 1 retyped, 1 renamed; 18 bytes
 	EOT
 	test_cmp expect got
 '
@@ -50,8 +51,32 @@ test_expect_success 'an empty diff has an empty summary' '
 	! test -s out
 '
 
-test_expect_failure_status '--summary with --json is a usage error' 2 '
-	"$OVERPACK" diff --summary --json --root base up
+test_expect_success '--summary --json: the same counts per top-level entry and in total' '
+	"$OVERPACK" diff --summary --json --root base up >got.json &&
+	python3 - got.json <<-\EOT
+	import json, sys
+	doc = json.load(open(sys.argv[1]))
+	assert doc["version"] == 1 and len(doc["changes"]) == 7, doc
+	s = doc["summary"]
+	assert [t["path"] for t in s["top_level"]] == \
+	    ["./etc", "./new", "./top", "./usr", "./var"], s
+	usr = s["top_level"][3]
+	assert (usr["added"], usr["modified"], usr["deleted"], usr["bytes"]) \
+	    == (1, 1, 1, 13), usr
+	assert s["total"] == {"added": 2, "modified": 1, "metadata": 1,
+	    "deleted": 1, "retyped": 1, "renamed": 1, "bytes": 18}, s["total"]
+	EOT
+'
+
+test_expect_success 'an empty --summary --json has zero totals' '
+	"$OVERPACK" diff --summary --json --root base empty >e.json &&
+	python3 -c "import json, sys; s = json.load(sys.stdin)[\"summary\"]; assert s[\"top_level\"] == [] and set(s[\"total\"].values()) == {0}, s" <e.json
+'
+
+test_expect_success '-p with --json: exit 2, a reason, no report' '
+	"$OVERPACK" diff -p --json --root base up >out 2>err; test $? -eq 2 &&
+	grep -Fx "overpack: -p cannot be used with --json: a unified diff has no JSON form" err &&
+	! test -s out
 '
 
 test_done

@@ -150,6 +150,22 @@ test_expect_success 'same layer and SOURCE_DATE_EPOCH give the same bytes' '
 	test "$(dd if=d1.deb bs=1 skip=24 count=12 2>/dev/null)" = "1700000000  "
 '
 
+test_expect_success 'xattrs dpkg cannot carry: each entry named, exit 1, deb written' '
+	mkdir -p upx/usr/bin && echo p >upx/usr/bin/ping && echo q >upx/usr/bin/q &&
+	setfattr -n user.note -v x upx/usr/bin/ping &&
+	setfattr -n security.capability \
+	    -v 0x0000000200200000000000000000000000000000 upx/usr/bin/ping &&
+	eval "\"\$OVERPACK\" pack -f deb -o xa.deb $META --description x --root base upx" 2>err;
+	test $? -eq 1 &&
+	echo "overpack: '"'"'./usr/bin/ping'"'"': deb cannot carry extended attributes, left out: security.capability, user.note" >expect &&
+	test_cmp expect err &&
+	dpkg-deb --contents xa.deb | grep -q " ./usr/bin/ping$" &&
+	setfattr -x user.note upx/usr/bin/ping &&
+	setfattr -x security.capability upx/usr/bin/ping &&
+	eval "\"\$OVERPACK\" pack -f deb -o xa.deb $META --description x --root base upx" 2>err &&
+	! test -s err
+'
+
 test_expect_failure_status 'missing metadata is a usage error' 2 '
 	"$OVERPACK" pack -f deb -o x.deb --name $PKG --version 1 --root base up
 '

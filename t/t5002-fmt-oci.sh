@@ -90,6 +90,27 @@ test_expect_success 'same layer and SOURCE_DATE_EPOCH give the same bytes' '
 	cmp d1 d2 && cmp d1.diffid d2.diffid
 '
 
+test_expect_success 'hard links stay hard links; a capability is kept' '
+	mkdir -p base2 up2/bin &&
+	echo tool >up2/bin/tool && ln up2/bin/tool up2/bin/tool2 &&
+	setfattr -n security.capability \
+	    -v 0x0000000200200000000000000000000000000000 up2/bin/tool &&
+	"$OVERPACK" pack -f oci -o l2.tar --root base2 up2 >/dev/null &&
+	python3 - l2.tar <<-\EOT
+	import sys, tarfile
+	m = {i.name: i for i in tarfile.open(sys.argv[1])}
+	assert m["./bin/tool"].isfile(), m
+	assert m["./bin/tool2"].islnk(), m["./bin/tool2"].type
+	assert m["./bin/tool2"].linkname == "./bin/tool", m["./bin/tool2"].linkname
+	cap = m["./bin/tool"].pax_headers["SCHILY.xattr.security.capability"]
+	assert cap.encode("utf-8", "surrogateescape") == bytes.fromhex(
+	    "0000000200200000000000000000000000000000"), cap
+	EOT
+	mkdir x2 && bsdtar -xpf l2.tar -C x2 --xattrs &&
+	test "$(stat -c %h x2/bin/tool)" = 2 &&
+	getfattr -e hex -n security.capability x2/bin/tool | grep -q =0x0000000200200000
+'
+
 test_expect_failure_status 'an unknown format is a usage error' 2 '
 	"$OVERPACK" pack -f oci+zstd -o bad --root base up
 '
