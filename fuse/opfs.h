@@ -103,6 +103,8 @@ void		 opfs_filter_free(struct opfs_filter *);
  * closes fd (0 or the first errno).
  */
 struct opfs_trace *opfs_trace_new(int fd, const char *strip);
+/* A procfs of the requests' pid namespace, when /proc is not (owned). */
+void		 opfs_trace_proc(struct opfs_trace *, int procfd);
 int		 opfs_trace_start(struct opfs_trace *);
 int		 opfs_trace_finish(struct opfs_trace *);
 void		 opfs_trace_free(struct opfs_trace *);

@@ -16,9 +16,9 @@
  * again.  The cache is lossy, so a repeat can still appear; it never
  * drops a first occurrence.
  *
- * The executable of a pid is read from /proc/PID/exe (the caller's
- * procfs must be of the pid namespace the requests come from) and cached
- * per pid; an exec by that pid drops the cached name.  Paths of programs
+ * The executable of a pid is read from PID/exe in a procfs of the pid
+ * namespace the requests come from: /proc, or the one opfs_trace_proc
+ * gave.  It is cached per pid; an exec by that pid drops the cached name.  Paths of programs
  * inside the merged view start with its mount point, which is stripped.
  *
  * Lock order: a node's lock before trace->lock; nothing is called with
@@ -56,6 +56,7 @@ struct pidexe {
 
 struct opfs_trace {
 	int		 fd;		/* owned */
+	int		 procfd;	/* owned, or -1: /proc */
 	char		*strip;		/* owned; prefix dropped from exes */
 	size_t		 striplen;
 	struct timespec	 t0;
@@ -97,6 +98,7 @@ opfs_trace_new(int fd, const char *strip)
 	}
 	t->striplen = strip != NULL ? strlen(strip) : 0;
 	t->fd = fd;
+	t->procfd = -1;
 	pthread_mutex_init(&t->lock, NULL);
 	pthread_cond_init(&t->cond, NULL);
 	clock_gettime(CLOCK_MONOTONIC, &t->t0);
@@ -202,6 +204,8 @@ opfs_trace_free(struct opfs_trace *t)
 		return;
 	if (t->fd != -1)
 		close(t->fd);
+	if (t->procfd != -1)
+		close(t->procfd);
 	for (i = 0; i < NPIDS; i++)
 		free(t->pids[i].exe);
 	free(t->buf);
@@ -266,16 +270,23 @@ record_hash(pid_t pid, int op, const char *dir, const char *name)
 	return h | 1;			/* 0 marks a free slot */
 }
 
+void
+opfs_trace_proc(struct opfs_trace *t, int procfd)
+{
+	t->procfd = procfd;
+}
+
 /* The executable of pid, read afresh (the caller frees it), or NULL. */
 static char *
 read_exe(struct opfs_trace *t, pid_t pid)
 {
 	char link[64], buf[PATH_MAX], *exe;
 	ssize_t n;
-	int fd;
+	int fd, dirfd = t->procfd != -1 ? t->procfd : AT_FDCWD;
+	const char *proc = t->procfd != -1 ? "" : "/proc/";
 
-	snprintf(link, sizeof(link), "/proc/%d/exe", (int)pid);
-	if ((n = readlink(link, buf, sizeof(buf) - 1)) > 0) {
+	snprintf(link, sizeof(link), "%s%d/exe", proc, (int)pid);
+	if ((n = readlinkat(dirfd, link, buf, sizeof(buf) - 1)) > 0) {
 		buf[n] = '\0';
 		exe = buf;
 		if (t->striplen > 0 && strncmp(buf, t->strip, t->striplen) ==
@@ -284,9 +295,9 @@ read_exe(struct opfs_trace *t, pid_t pid)
 		return strdup(exe);
 	}
 	/* A kernel thread or a process gone: its name, if any. */
-	snprintf(link, sizeof(link), "/proc/%d/comm", (int)pid);
+	snprintf(link, sizeof(link), "%s%d/comm", proc, (int)pid);
 	buf[0] = '[';
-	if ((fd = open(link, O_RDONLY | O_CLOEXEC)) == -1)
+	if ((fd = openat(dirfd, link, O_RDONLY | O_CLOEXEC)) == -1)
 		return strdup("?");
 	n = read(fd, buf + 1, sizeof(buf) - 3);
 	close(fd);

@@ -682,6 +682,41 @@ loopback_up(void)
 	close(s);
 }
 
+/*
+ * Where the merged view is mounted: on a tmpfs over the session directory,
+ * or over the work directory with -u.  P needs the path too, to strip it
+ * from the trace.
+ */
+static void
+view_paths(struct run *r)
+{
+	r->hide = r->session != NULL ? r->session : r->work;
+	if (r->mnt == NULL)
+		xasprintf(&r->mnt, "%s/root", r->hide);
+}
+
+/*
+ * A procfs of I's pid namespace, mounted nowhere, for P: FUSE requests
+ * name their pids as this namespace numbers them.
+ */
+static int
+session_proc(struct run *r)
+{
+	char *p;
+	int fd;
+
+	xasprintf(&p, "%s/proc", r->hide);
+	if (mkdir(p, 0555) == -1 ||
+	    mount("proc", p, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL)
+	    == -1 ||
+	    (fd = open(p, O_PATH | O_DIRECTORY | O_CLOEXEC)) == -1)
+		err(EXIT_RUNFAIL, "cannot mount proc on '%s'", p);
+	if (umount2(p, MNT_DETACH) == -1 || rmdir(p) == -1)
+		err(EXIT_RUNFAIL, "cannot unmount '%s'", p);
+	free(p);
+	return fd;
+}
+
 /* An empty read-only tmpfs over path: the view must not see it. */
 static void
 hide(const char *path)
@@ -890,7 +925,8 @@ init_main(struct run *r, int deathfd)
 	size_t reclen;
 	pid_t cpid;
 	char mntpath[32], go;
-	int treefd, gopipe[2], reppipe[2], status, ws, joined, mntfd, fds[2];
+	int treefd, gopipe[2], reppipe[2], status, ws, joined, mntfd, fds[3];
+	int nfds;
 	int scsock[2] = { -1, -1 };
 	pthread_t watcher;
 	struct stat st;
@@ -919,13 +955,12 @@ init_main(struct run *r, int deathfd)
 		err(EXIT_RUNFAIL, "dup");
 
 	/* The session's own files must not show in the view: cover them. */
-	if (r->session != NULL) {
+	view_paths(r);
+	if (r->session != NULL)
 		hide(r->session);
-		r->hide = r->session;
-	} else {
+	else {
 		hide(r->upper);
 		hide(r->work);
-		r->hide = r->work;
 	}
 	/*
 	 * The lower layer: a detached, read-only copy of the base mount
@@ -946,7 +981,6 @@ init_main(struct run *r, int deathfd)
 	if (mount("tmpfs", r->hide, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
 	    "size=4k,mode=0755") == -1)
 		err(EXIT_RUNFAIL, "cannot mount tmpfs on '%s'", r->hide);
-	xasprintf(&r->mnt, "%s/root", r->hide);
 	if (mkdir(r->mnt, 0755) == -1)
 		err(EXIT_RUNFAIL, "cannot create '%s'", r->mnt);
 
@@ -958,9 +992,14 @@ init_main(struct run *r, int deathfd)
 		/* P serves it, from where the base's owners are true. */
 		fds[0] = mount_fuse(r->mnt);
 		fds[1] = treefd;
-		if (send_fds(r->ctl, fds, 2) == -1)
+		nfds = 2;
+		if (r->tracefd != -1)
+			fds[nfds++] = session_proc(r);
+		if (send_fds(r->ctl, fds, nfds) == -1)
 			err(EXIT_RUNFAIL, "cannot hand the filesystem over");
 		close(fds[0]);
+		if (nfds > 2)
+			close(fds[2]);
 		close(cfg.upperfd);
 		close(cfg.workfd);
 		close(cfg.lowerfd);
@@ -1071,6 +1110,7 @@ struct server {
 	int		 treefd;	/* keeps the lower tree's mounts */
 	int		 ctl;		/* I asks for calls it stopped */
 	pthread_t	 answer;	/*   and this thread makes them */
+	struct opfs_trace *trace;	/* --trace, or NULL */
 };
 
 /*
@@ -1083,13 +1123,27 @@ serve_start(struct run *r, int sock, struct server *sv)
 	struct opfs_config cfg;
 	struct fuse_args args = FUSE_ARGS_INIT(0, NULL);
 	char mp[32];
-	int fds[2];
+	int fds[3], nfds = r->tracefd != -1 ? 3 : 2;
 
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.lowerfd = cfg.upperfd = cfg.workfd = -1;
-	if (recv_fds(sock, fds, 2) == -1)
+	if (recv_fds(sock, fds, nfds) == -1)
 		return -1;		/* I said why */
 	sv->treefd = fds[1];
+	/* --trace, --only: see deps.h; the trace strips the view. */
+	cfg.strict = r->strict;
+	cfg.filter = r->filter;
+	if (nfds > 2) {
+		view_paths(r);
+		if ((cfg.trace = sv->trace = opfs_trace_new(r->tracefd,
+		    r->mnt)) == NULL) {
+			warn("cannot start the trace '%s'", r->trace);
+			close(fds[2]);
+			goto fail;
+		}
+		r->tracefd = -1;		/* the trace's */
+		opfs_trace_proc(sv->trace, fds[2]);
+	}
 	if ((cfg.lowerfd = openat(sv->treefd, ".", O_RDONLY | O_DIRECTORY |
 	    O_CLOEXEC)) == -1 ||
 	    (cfg.upperfd = open(r->upper, O_RDONLY | O_DIRECTORY |
@@ -1119,6 +1173,10 @@ serve_start(struct run *r, int sock, struct server *sv)
 		goto fail;
 	}
 	fds[0] = -1;
+	if (sv->trace != NULL && (errno = opfs_trace_start(sv->trace)) != 0) {
+		warn("cannot start the trace '%s'", r->trace);
+		goto fail;
+	}
 	if ((errno = pthread_create(&sv->loop, NULL, loop_thread, sv->fs))
 	    != 0) {
 		warn("cannot start the filesystem's thread");
@@ -1129,6 +1187,8 @@ fail:
 	if (sv->fs != NULL)
 		opfs_free(sv->fs);
 	sv->fs = NULL;
+	opfs_trace_free(sv->trace);
+	sv->trace = NULL;
 	if (fds[0] != -1)
 		close(fds[0]);
 	close(sv->treefd);
@@ -1160,6 +1220,10 @@ serve_stop(struct run *r, struct server *sv)
 	if (pthread_timedjoin_np(sv->loop, NULL, &ts) == 0) {
 		opfs_unmount(sv->fs);
 		opfs_free(sv->fs);
+		if (sv->trace != NULL &&
+		    (errno = opfs_trace_finish(sv->trace)) != 0)
+			warn("cannot write the trace '%s'", r->trace);
+		opfs_trace_free(sv->trace);
 	} else
 		warnx("the overlay filesystem did not stop; leaving it");
 	close(sv->treefd);
@@ -1402,12 +1466,6 @@ run_main(struct run *rp, int argc, char *argv[])
 	if ((rp->cwd = getcwd(NULL, 0)) == NULL)
 		err(EXIT_RUNFAIL, "cannot find the working directory");
 	/* The view of --only: from the base's dpkg database, before I. */
-	/* Without root P serves the filesystem; these are not wired there. */
-	if (geteuid() != 0 && (rp->trace != NULL || rp->only != NULL ||
-	    rp->onlylist != NULL)) {
-		warnx("run: --trace and --only need root for now");
-		return EXIT_USAGE;
-	}
 	if ((rp->only != NULL || rp->onlylist != NULL) &&
 	    (rp->filter = only_filter(rp->root, rp->only, rp->onlylist,
 	    rp->onlycore)) == NULL)
