@@ -151,26 +151,11 @@ op_init(void *data, struct fuse_conn_info *conn)
 		    FUSE_CAP_READDIRPLUS_AUTO);
 }
 
-/* Link the upper object fd in as p/name, p copied up first. */
-static int
-link_into(struct fs *fs, int fd, struct node *p, const char *name)
-{
-	struct stat st;
-	int error, pu;
-
-	if ((error = copy_up(fs, p, 0)) != 0)
-		return error;
-	if ((pu = node_fd(fs, p, UP)) < 0)
-		return -pu;
-	if (fstatat(pu, name, &st, AT_SYMLINK_NOFOLLOW) == 0)
-		return EEXIST;		/* taken meanwhile */
-	return linkat(fd, "", pu, name, AT_EMPTY_PATH) == -1 ? errno : 0;
-}
-
 /*
- * A lower file with hard links was copied up under another name: this
- * name of it, found now, becomes a link to the copy, so that it shows
- * what was written through the other (as on the host).
+ * A lower file with hard links was copied up under another name while
+ * the kernel knew this one: it becomes a link to the copy, so that it
+ * shows what was written through the other (as on the host).  Names
+ * found after the kernel forgot the file come through the index.
  */
 static int
 link_name(struct fs *fs, struct node *n, struct node *p, const char *name)
@@ -179,33 +164,7 @@ link_name(struct fs *fs, struct node *n, struct node *p, const char *name)
 
 	if ((nu = node_fd(fs, n, UP)) < 0)
 		return -nu;
-	return link_into(fs, nu, p, name);
-}
-
-/*
- * The same, for a name found after the kernel forgot the file's node: the
- * copy is found by the handle recorded at copy-up.  ENOENT when there is
- * no copy.
- */
-static int
-relink_copy(struct fs *fs, struct node *p, const char *name,
-    const struct stat *lst)
-{
-	struct file_handle *h;
-	struct stat st;
-	int error, fd;
-
-	if ((h = node_copy_of(fs, lst)) == NULL)
-		return ENOENT;
-	if ((fd = open_by_handle_at(fs->upperfd, h, O_PATH | O_CLOEXEC)) == -1 ||
-	    fstatat(fd, "", &st, AT_EMPTY_PATH) == -1 || st.st_nlink == 0)
-		error = ENOENT;		/* the copy is gone since */
-	else
-		error = link_into(fs, fd, p, name);
-	if (fd != -1)
-		close(fd);
-	free(h);
-	return error;
+	return link_up(fs, nu, p, name);
 }
 
 /*
@@ -232,12 +191,19 @@ do_lookup(struct fs *fs, struct node *p, const char *name,
 	if (error != 0)
 		return error;
 	linked = e.upper < 0 && !S_ISDIR(e.st.st_mode) && e.lst.st_nlink > 1;
-	if (linked && relink_copy(fs, p, name, &e.lst) == 0) {
-		/* Now a link to the copy: look again. */
-		entry_free(&e);
-		if ((error = entry_find(fs, p, name, &e)) != 0)
+	if (linked) {
+		error = index_link_up(fs, p, name, e.lower);
+		if (error != 0 && error != ENOENT && error != EEXIST) {
+			entry_free(&e);
 			return error;
-		linked = 0;
+		}
+		if (error != ENOENT) {
+			/* Now a link to the copy (ours or a racer's). */
+			entry_free(&e);
+			if ((error = entry_find(fs, p, name, &e)) != 0)
+				return error;
+			linked = 0;
+		}
 	}
 	st = e.st;
 	merged = e.upper >= 0 && e.lower >= 0;
@@ -733,6 +699,39 @@ upper_remove(struct fs *fs, int pu, const char *name, int isdir,
 	    (unlinkat(fs->workfd, tmp, 0) == -1 ? errno : 0);
 }
 
+/*
+ * e, found at p/name, is a name in the base of a file with hard links
+ * that is about to be whited out or replaced: make it a link of the
+ * file's upper copy first (copying the file up, metadata only, if it has
+ * no copy yet), so that the copy's link count loses the name with it and
+ * the other names show one link fewer, as on the host.  e is found again.
+ */
+static int
+cover_name(struct fs *fs, struct node *p, const char *name, struct entry *e)
+{
+	struct node *n;
+	int error, ufd;
+
+	if ((error = node_make(fs, p, name, e, MAKE_BUSY, &n)) != 0)
+		return error;
+	if ((error = copy_up(fs, n, COPYUP_META)) == 0) {
+		if ((ufd = node_fd(fs, n, UP)) < 0)
+			error = -ufd;
+		else if ((error = link_up(fs, ufd, p, name)) == EEXIST)
+			error = 0;	/* linked as one of its aliases */
+	}
+	node_put(fs, n);
+	return error ? error : entry_find(fs, p, name, e);
+}
+
+/* Is e a name in the base of a non-directory with hard links? */
+static int
+base_link(const struct entry *e)
+{
+	return e->upper < 0 && !S_ISDIR(e->st.st_mode) &&
+	    !S_ISLNK(e->st.st_mode) && e->lst.st_nlink > 1;
+}
+
 static int
 do_remove(struct fs *fs, struct node *p, const char *name, int isdir)
 {
@@ -741,6 +740,8 @@ do_remove(struct fs *fs, struct node *p, const char *name, int isdir)
 	int error, low, pu;
 
 	if ((error = entry_find(fs, p, name, &e)) != 0)
+		return error;
+	if (!isdir && base_link(&e) && (error = cover_name(fs, p, name, &e)))
 		return error;
 	if (isdir && !S_ISDIR(e.st.st_mode))
 		error = ENOTDIR;
@@ -958,6 +959,9 @@ do_rename(struct fs *fs, struct rename_args *a)
 	else if (texists && !(a->flags & RENAME_EXCHANGE) &&
 	    S_ISDIR(te.st.st_mode))
 		error = dir_is_empty(fs, te.upper, te.lower);
+	else if (texists && !(a->flags & RENAME_EXCHANGE) && base_link(&te) &&
+	    (error = cover_name(fs, a->np, a->newname, &te)) != 0)
+		texists = 0;	/* te is gone */
 	if (error == 0 && (error = copy_up(fs, a->op, 0)) == 0 &&
 	    (error = copy_up(fs, a->np, 0)) == 0)
 		error = copy_up(fs, s, 0);
