@@ -801,21 +801,59 @@ op_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
 }
 
 /*
- * A directory n now stands at np/name in the upper layer.  If it has a
- * lower part, record where that is (a redirect); if it is upper-only and a
- * lower directory of that name exists, make n opaque so it stays hidden.
+ * A directory n, still at pu/name, is about to move to a place whose base
+ * has an entry of that name or not (lowhas).  Mark it for the new place
+ * before the rename makes the move visible, so that a failure to write
+ * the mark (no xattrs, ENOSPC) leaves no half-done rename: a redirect to
+ * its base part if it has one, else opaque if the new place has a base
+ * entry.  Either mark changes nothing at the old place: the redirect
+ * names the base directory n merges with already, and a directory with no
+ * base part hides nothing there that is not hidden anyway.  *undo says
+ * which mark is new, for unmark_dir if the rename fails.  Called with
+ * n->lock held.
  */
+#define MARK_NONE	0
+#define MARK_REDIRECT	1
+#define MARK_OPAQUE	2
+
 static int
-fix_moved_dir(struct node *n, int npu, const char *name, int lowhas)
+mark_dir(struct node *n, int pu, const char *name, int lowhas, int *undo)
 {
+	char old[LAYER_REDIRECT_MAX];
+	ssize_t len;
+	int k;
+
+	*undo = MARK_NONE;
 	if (!S_ISDIR(n->type))
 		return 0;
-	if (n->has[LO] && n->lowerpath != NULL)
-		return layer_set_redirect(npu, name, n->lowerpath) == -1 ?
-		    errno : 0;
-	if (lowhas)
-		return layer_set_opaque(npu, name) == -1 ? errno : 0;
+	if (n->has[LO] && n->lowerpath != NULL) {
+		if ((len = layer_get_redirect(pu, name, old, sizeof(old))) == -1)
+			return errno;
+		if (layer_set_redirect(pu, name, n->lowerpath) == -1)
+			return errno;
+		/* One it had stays replaced: both name the same place. */
+		if (len == 0)
+			*undo = MARK_REDIRECT;
+		return 0;
+	}
+	if (!lowhas)
+		return 0;
+	if ((k = layer_is_opaque(pu, name)) == -1 ||
+	    (k == 0 && layer_set_opaque(pu, name) == -1))
+		return errno;
+	if (k == 0)
+		*undo = MARK_OPAQUE;
 	return 0;
+}
+
+/* The rename did not happen: take off the mark mark_dir added. */
+static void
+unmark_dir(int pu, const char *name, int undo)
+{
+	if (undo == MARK_REDIRECT)
+		(void)layer_clear_redirect(pu, name);
+	else if (undo == MARK_OPAQUE)
+		(void)layer_clear_opaque(pu, name);
 }
 
 struct rename_args {
@@ -832,7 +870,7 @@ do_exchange(struct fs *fs, struct rename_args *a, struct node *s,
 {
 	struct node *first;
 	char *sname, *tname;
-	int error;
+	int error, sundo = MARK_NONE, tundo = MARK_NONE;
 
 	if ((error = copy_up(fs, t, 0)) != 0)
 		return error;
@@ -846,12 +884,15 @@ do_exchange(struct fs *fs, struct rename_args *a, struct node *s,
 	pthread_mutex_lock(&first->lock);
 	if (s != t)
 		pthread_mutex_lock(&(first == s ? t : s)->lock);
-	if (renameat2(a->opu, a->name, a->npu, a->newname,
+	if ((error = mark_dir(s, a->opu, a->name, a->tlow, &sundo)) == 0 &&
+	    (error = mark_dir(t, a->npu, a->newname, a->slow, &tundo)) == 0 &&
+	    renameat2(a->opu, a->name, a->npu, a->newname,
 	    RENAME_EXCHANGE) == -1)
 		error = errno;
-	else if ((error = fix_moved_dir(s, a->npu, a->newname, a->tlow)) == 0)
-		error = fix_moved_dir(t, a->opu, a->name, a->slow);
-	if (error == 0) {
+	if (error != 0) {
+		unmark_dir(a->opu, a->name, sundo);
+		unmark_dir(a->npu, a->newname, tundo);
+	} else {
 		node_moved(fs, s, a->np, sname);
 		node_moved(fs, t, a->op, tname);
 		sname = tname = NULL;
@@ -868,26 +909,27 @@ do_exchange(struct fs *fs, struct rename_args *a, struct node *s,
  * Plain rename of s over whatever te shows at the new name.  A target
  * directory (merged-empty, but perhaps holding whiteouts) is first moved
  * aside into the work directory and purged once the rename has succeeded.
+ * Every step that can fail after the first change undoes what came
+ * before it, so a failed rename changes nothing.
  */
 static int
 do_move(struct fs *fs, struct rename_args *a, struct node *s,
     struct entry *te, int texists)
 {
 	char aside[64], *sname;
-	int error = 0, moved = 0, flags;
-	struct node *victim;
+	int error = 0, moved = 0, flags, undo = MARK_NONE;
+	struct node *victim = NULL;
 	struct stat st;
 
 	if ((sname = strdup(a->newname)) == NULL)
 		return ENOMEM;
-	if (texists && (victim = node_find_live(fs, &te->st)) != NULL) {
-		/* The replaced object may still be used by the kernel. */
-		if (te->upper >= 0)
-			node_pin(fs, victim);
-		node_unname(fs, victim, a->np, a->newname);
-		node_put(fs, victim);
-	}
+	/* The replaced object may still be used by the kernel. */
+	if (texists && (victim = node_find_live(fs, &te->st)) != NULL &&
+	    te->upper >= 0)
+		node_pin(fs, victim);
 	pthread_mutex_lock(&s->lock);
+	if ((error = mark_dir(s, a->opu, a->name, a->tlow, &undo)) != 0)
+		goto out;
 	if (texists && S_ISDIR(te->st.st_mode) && te->upper >= 0) {
 		if ((error = work_name(fs, aside, sizeof(aside))) != 0)
 			goto out;
@@ -902,16 +944,22 @@ do_move(struct fs *fs, struct rename_args *a, struct node *s,
 	    AT_SYMLINK_NOFOLLOW) == 0 && layer_is_whiteout(&st)) {
 		/* A directory cannot replace a whiteout: swap them. */
 		if (renameat2(a->opu, a->name, a->npu, a->newname,
-		    RENAME_EXCHANGE) == -1 ||
-		    (!a->slow && unlinkat(a->opu, a->name, 0) == -1))
+		    RENAME_EXCHANGE) == -1)
 			error = errno;
+		else if (!a->slow && unlinkat(a->opu, a->name, 0) == -1) {
+			error = errno;
+			renameat2(a->opu, a->name, a->npu, a->newname,
+			    RENAME_EXCHANGE);
+		}
 	} else if (renameat2(a->opu, a->name, a->npu, a->newname,
 	    flags) == -1) {
 		error = errno;
+		/* No RENAME_WHITEOUT here: rename, then make one. */
 		if (error == EINVAL && a->slow &&
-		    renameat(a->opu, a->name, a->npu, a->newname) == 0)
-			error = layer_mkwhiteout(a->opu, a->name) == -1 ?
-			    errno : 0;
+		    renameat(a->opu, a->name, a->npu, a->newname) == 0 &&
+		    (error = layer_mkwhiteout(a->opu, a->name) == -1 ?
+		    errno : 0) != 0)
+			renameat(a->npu, a->newname, a->opu, a->name);
 	}
 	if (error != 0) {
 		if (moved)
@@ -920,11 +968,17 @@ do_move(struct fs *fs, struct rename_args *a, struct node *s,
 	}
 	if (moved)
 		dir_purge(fs, fs->workfd, aside);
-	error = fix_moved_dir(s, a->npu, a->newname, a->tlow);
 	node_moved(fs, s, a->np, sname);
 	sname = NULL;
 out:
+	if (error != 0)
+		unmark_dir(a->opu, a->name, undo);
 	pthread_mutex_unlock(&s->lock);
+	if (victim != NULL) {
+		if (error == 0)
+			node_unname(fs, victim, a->np, a->newname);
+		node_put(fs, victim);
+	}
 	free(sname);
 	return error;
 }

@@ -195,6 +195,18 @@ layer_clear_metacopy(int dirfd, const char *name)
 }
 
 int
+layer_clear_opaque(int dirfd, const char *name)
+{
+	return clearx(dirfd, name, LAYER_XATTR_OPAQUE);
+}
+
+int
+layer_clear_redirect(int dirfd, const char *name)
+{
+	return clearx(dirfd, name, LAYER_XATTR_REDIRECT);
+}
+
+int
 layer_get_nlink(int dirfd, const char *name, int *diff)
 {
 	char buf[16], *end;

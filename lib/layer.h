@@ -82,6 +82,7 @@ int	layer_mkwhiteout(int dirfd, const char *name);
  */
 int	layer_is_opaque(int dirfd, const char *name);
 int	layer_set_opaque(int dirfd, const char *name);
+int	layer_clear_opaque(int dirfd, const char *name);
 
 /*
  * Read the redirect of the directory at dirfd/name into buf.  Returns the
@@ -94,6 +95,7 @@ int	layer_is_metacopy(int dirfd, const char *name);
 int	layer_set_metacopy(int dirfd, const char *name);
 int	layer_clear_metacopy(int dirfd, const char *name);
 int	layer_set_redirect(int dirfd, const char *name, const char *path);
+int	layer_clear_redirect(int dirfd, const char *name);
 
 /*
  * The link count shown is the count on disk plus *diff.  1 with *diff
