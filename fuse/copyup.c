@@ -860,6 +860,19 @@ link_aliases(struct fs *fs, struct node *n, struct alias *a)
 }
 
 /*
+ * n's object was copied (a new inode) or got its data: the attributes the
+ * kernel keeps for it, its change time at least, are stale.  Only the
+ * attributes are dropped (offset -1), which takes no lock a handler may
+ * hold, so this is safe from within one.
+ */
+static void
+copied(struct fs *fs, struct node *n)
+{
+	if (fs->se != NULL)
+		(void)fuse_lowlevel_notify_inval_inode(fs->se, n->ino, -1, 0);
+}
+
+/*
  * Make sure n has an upper object, copying its ancestors first: with
  * COPYUP_META a regular file may get a metadata-only copy; otherwise a
  * metacopy gets its data.  Returns 0 or an errno.  The caller holds n busy.
@@ -885,8 +898,10 @@ copy_up(struct fs *fs, struct node *n, int flags)
 			return lfd < 0 ? -lfd : -ufd;
 		pthread_mutex_lock(&n->lock);
 		if (n->metacopy &&
-		    (error = data_copy_up(fs, lfd, ufd, flags)) == 0)
+		    (error = data_copy_up(fs, lfd, ufd, flags)) == 0) {
 			n->metacopy = 0;
+			copied(fs, n);
+		}
 		pthread_mutex_unlock(&n->lock);
 		return error;
 	}
@@ -902,8 +917,9 @@ copy_up(struct fs *fs, struct node *n, int flags)
 	}
 	pthread_mutex_lock(&n->lock);
 	/* Only a rename moves a node, and a rename copies it up first. */
-	if (!n->has[UP])
-		error = copy_up_locked(fs, n, lfd, pu, n->name, flags);
+	if (!n->has[UP] &&
+	    (error = copy_up_locked(fs, n, lfd, pu, n->name, flags)) == 0)
+		copied(fs, n);
 	aliases = error == 0 ? node_take_aliases(fs, n) : NULL;
 	pthread_mutex_unlock(&n->lock);
 	if (aliases != NULL) {

@@ -1129,20 +1129,16 @@ op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	struct fs *fs = FS(req);
 	struct handle *h = NULL;
 	struct node *n;
-	int error = 0, fd, write, copied, layer = UP;
+	int error = 0, fd, write, layer = UP;
 
 	if ((n = node_get(fs, ino)) == NULL) {
 		fuse_reply_err(req, ESTALE);
 		return;
 	}
 	write = (fi->flags & O_ACCMODE) != O_RDONLY || (fi->flags & O_TRUNC);
-	copied = write && node_data_layer(n) == LO;
 	if (write)
 		error = copy_up(fs, n, (fi->flags & O_TRUNC) ?
 		    COPYUP_NODATA : 0);
-	/* A copy is a new inode: the kernel's cached ctime is stale. */
-	if (error == 0 && copied)
-		(void)fuse_lowlevel_notify_inval_inode(fs->se, ino, -1, 0);
 	if (error == 0) {
 		/* The base is only ever opened for reading. */
 		layer = write ? UP : node_data_layer(n);
