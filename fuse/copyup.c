@@ -309,32 +309,42 @@ index_wants(struct fs *fs, const struct stat *lst)
 	    !S_ISDIR(lst->st_mode) && !S_ISLNK(lst->st_mode);
 }
 
-/* Add delta to the link count difference of the copy at fd, if it has one. */
+/*
+ * Add delta to the link count difference of the copy at fd, if it has
+ * one.  Called with index_lock held, together with the link that calls
+ * for it, so that nobody reads the count between the two.
+ */
 static int
-index_nlink_add(struct fs *fs, int fd, int delta)
+index_nlink_add(int fd, int delta)
 {
-	int diff, k, error = 0;
+	int diff, k;
 
-	pthread_mutex_lock(&fs->index_lock);
 	if ((k = layer_get_nlink(fd, "", &diff)) == -1)
-		error = errno;
-	else if (k == 1 && layer_set_nlink(fd, "", diff + delta) == -1)
-		error = errno;
-	pthread_mutex_unlock(&fs->index_lock);
-	return error;
+		return errno;
+	if (k == 1 && layer_set_nlink(fd, "", diff + delta) == -1)
+		return errno;
+	return 0;
 }
 
-/* Show st, the stat of the upper object fd, with the link count shown. */
+/*
+ * Show st, the stat of the upper object fd, with the link count shown:
+ * the count on disk and the difference read together, under index_lock.
+ */
 void
 index_nlink_show(struct fs *fs, int fd, struct stat *st)
 {
+	struct stat now;
 	int diff;
 
-	if (st->st_nlink < 2 || S_ISDIR(st->st_mode) || S_ISLNK(st->st_mode))
-		return;
-	if (layer_get_nlink(fd, "", &diff) == 1 &&
-	    (long long)st->st_nlink + diff >= 0)
-		st->st_nlink += diff;
+	if (st->st_nlink < 2 || S_ISDIR(st->st_mode) || S_ISLNK(st->st_mode) ||
+	    layer_get_nlink(fd, "", &diff) != 1)
+		return;		/* not an indexed copy */
+	pthread_mutex_lock(&fs->index_lock);
+	if (fstatat(fd, "", &now, AT_EMPTY_PATH) == 0 &&
+	    layer_get_nlink(fd, "", &diff) == 1 &&
+	    (long long)now.st_nlink + diff >= 0)
+		st->st_nlink = now.st_nlink + diff;
+	pthread_mutex_unlock(&fs->index_lock);
 }
 
 /*
@@ -354,14 +364,15 @@ link_at(struct fs *fs, int fd, int pu, const char *name)
 		return errno;
 	if (fstatat(pu, "", &pst, AT_EMPTY_PATH) == -1)
 		return errno;
+	pthread_mutex_lock(&fs->index_lock);
 	if (linkat(fd, "", pu, name, AT_EMPTY_PATH) == -1)
-		return errno;
-	if ((error = index_nlink_add(fs, fd, -1)) != 0) {
+		error = errno;
+	else if ((error = index_nlink_add(fd, -1)) != 0)
 		unlinkat(pu, name, 0);	/* as it was: one name in the base */
-		return error;
-	}
-	keep_times(pu, &pst);
-	return 0;
+	pthread_mutex_unlock(&fs->index_lock);
+	if (error == 0)
+		keep_times(pu, &pst);
+	return error;
 }
 
 /*
@@ -382,7 +393,7 @@ link_up(struct fs *fs, int fd, struct node *p, const char *name)
 
 /*
  * The index entry of the lower object lfd (described by lst), open
- * O_PATH; its key goes into key either way.  -ENOENT when there is none,
+ * O_PATH, its key in key.  -ENOENT (key set) when there is none,
  * or it is stale: of another type, or with no name left (which only a
  * base grown behind the mount's back can still reach).
  */
@@ -769,9 +780,13 @@ copy_up_locked(struct fs *fs, struct node *n, int lfd, int pu,
 		}
 		error = 0;	/* no xattrs: no index, as before it */
 	}
+	if (indexed)
+		pthread_mutex_lock(&fs->index_lock);
 	if (renameat2(fs->workfd, tmp, pu, name, RENAME_NOREPLACE) == -1) {
 		if (errno != EEXIST || S_ISDIR(st.st_mode)) {
 			error = errno;
+			if (indexed)
+				pthread_mutex_unlock(&fs->index_lock);
 			close(fd);
 			goto fail;
 		}
@@ -781,9 +796,12 @@ copy_up_locked(struct fs *fs, struct node *n, int lfd, int pu,
 		keep_times(pu, &pst);
 	if (indexed && anon)
 		unlinkat(fs->indexfd, key, 0);	/* nothing to link to */
-	else if (indexed && (error = index_nlink_add(fs, fd, -1)) != 0) {
+	else if (indexed && (error = index_nlink_add(fd, -1)) != 0)
 		/* Back to the copy in the index alone, which is right. */
 		unlinkat(pu, name, 0);
+	if (indexed)
+		pthread_mutex_unlock(&fs->index_lock);
+	if (error != 0) {
 		close(fd);
 		return error;
 	}

@@ -137,8 +137,10 @@ struct fs {
 	uint64_t	 next_num;	/* table_lock */
 	uint64_t	 tmpseq;	/* work-dir names; table_lock */
 
-	pthread_mutex_t	 index_lock;	/* taken last, alone: guards each
-					   indexed copy's nlink xattr */
+	pthread_mutex_t	 index_lock;	/* taken last: a link or rename of
+					   an indexed copy and its nlink
+					   xattr's update, or a read of
+					   both, happen under it */
 
 	pthread_mutex_t	 lru_lock;
 	struct node	*hand;		/* CLOCK hand; lru_lock */
