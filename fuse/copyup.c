@@ -11,17 +11,42 @@
  * The lower object is only ever opened O_RDONLY (or O_PATH), through
  * reopen(); that, and the read-only mount of the lower tree, is what keeps
  * the base unwritten.
+ *
+ * The index keeps hard links of the base whole across mounts, as kernel
+ * overlayfs's index=on does.  The copy of a lower file with more than one
+ * name is also linked as work/index/KEY, KEY naming the lower file
+ * (layer_index_key); any other name of that file found later, in this
+ * mount or a later one, is linked to the copy (link_up) instead of
+ * showing the old contents.  The copy's link count on disk has the
+ * index's link and lacks the names still only in the base, so the copy
+ * carries the difference to the count shown (trusted.overlay.nlink).
+ * Linking a base name to the copy moves one name from the base's count
+ * to the disk's, so it lowers the difference by one; link(2), unlink(2)
+ * and rename(2) of upper names change both counts alike and leave it.
+ * A base name is never whited out while its file has no copy: it is
+ * linked to a copy first (see do_remove), so the count follows.
+ *
+ * Order, so that a crash loses no link: the copy is complete, with the
+ * difference for "no name linked yet", before it enters the index; it is
+ * in the index before it is renamed into place; only then is the
+ * difference lowered.  A crash between those last two steps shows a link
+ * count one too high, never one too low.  Symbolic links are not
+ * indexed: their contents cannot change, and their xattrs cannot be
+ * reached through an fd.
  */
 #include "config.h"
 
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/xattr.h>
 #include <linux/limits.h>
 #include <linux/fs.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -263,6 +288,308 @@ out:
 	return error;
 }
 
+/* Put back the access and modification times pst of directory pu. */
+static void
+keep_times(int pu, const struct stat *pst)
+{
+	struct timespec ts[2];
+	char ppath[32];
+
+	ts[0] = pst->st_atim;
+	ts[1] = pst->st_mtim;
+	snprintf(ppath, sizeof(ppath), "/proc/self/fd/%d", pu);
+	(void)utimensat(AT_FDCWD, ppath, ts, 0);
+}
+
+/* Does a copy of the lower object lst go into the index? */
+static int
+index_wants(struct fs *fs, const struct stat *lst)
+{
+	return fs->indexfd >= 0 && lst->st_nlink > 1 &&
+	    !S_ISDIR(lst->st_mode) && !S_ISLNK(lst->st_mode);
+}
+
+/*
+ * Add delta to the link count difference of the copy at fd, if it has
+ * one.  Called with index_lock held, together with the link that calls
+ * for it, so that nobody reads the count between the two.
+ */
+static int
+index_nlink_add(int fd, int delta)
+{
+	int diff, k;
+
+	if ((k = layer_get_nlink(fd, "", &diff)) == -1)
+		return errno;
+	if (k == 1 && layer_set_nlink(fd, "", diff + delta) == -1)
+		return errno;
+	return 0;
+}
+
+/*
+ * Show st, the stat of the upper object fd, with the link count shown:
+ * the count on disk and the difference read together, under index_lock.
+ */
+void
+index_nlink_show(struct fs *fs, int fd, struct stat *st)
+{
+	struct stat now;
+	int diff;
+
+	if (st->st_nlink < 2 || S_ISDIR(st->st_mode) || S_ISLNK(st->st_mode) ||
+	    layer_get_nlink(fd, "", &diff) != 1)
+		return;		/* not an indexed copy */
+	pthread_mutex_lock(&fs->index_lock);
+	if (fstatat(fd, "", &now, AT_EMPTY_PATH) == 0 &&
+	    layer_get_nlink(fd, "", &diff) == 1 &&
+	    (long long)now.st_nlink + diff >= 0)
+		st->st_nlink = now.st_nlink + diff;
+	pthread_mutex_unlock(&fs->index_lock);
+}
+
+/*
+ * Link the upper object fd in as pu/name, keeping pu's times as a
+ * copy-up does; fd's object gets one name of the base, so its link count
+ * difference goes down by one.  EEXIST when the name is taken.
+ */
+static int
+link_at(struct fs *fs, int fd, int pu, const char *name)
+{
+	struct stat st, pst;
+	int error;
+
+	if (fstatat(pu, name, &st, AT_SYMLINK_NOFOLLOW) == 0)
+		return EEXIST;
+	if (errno != ENOENT)
+		return errno;
+	if (fstatat(pu, "", &pst, AT_EMPTY_PATH) == -1)
+		return errno;
+	pthread_mutex_lock(&fs->index_lock);
+	if (linkat(fd, "", pu, name, AT_EMPTY_PATH) == -1)
+		error = errno;
+	else if ((error = index_nlink_add(fd, -1)) != 0)
+		unlinkat(pu, name, 0);	/* as it was: one name in the base */
+	pthread_mutex_unlock(&fs->index_lock);
+	if (error == 0)
+		keep_times(pu, &pst);
+	return error;
+}
+
+/*
+ * A name of a lower file with hard links, found as p/name, becomes a link
+ * of the file's upper copy (open as fd), p copied up first.
+ */
+int
+link_up(struct fs *fs, int fd, struct node *p, const char *name)
+{
+	int error, pu;
+
+	if ((error = copy_up(fs, p, 0)) != 0)
+		return error;
+	if ((pu = node_fd(fs, p, UP)) < 0)
+		return -pu;
+	return link_at(fs, fd, pu, name);
+}
+
+/*
+ * The index entry of the lower object lfd (described by lst), open
+ * O_PATH, its key in key.  -ENOENT (key set) when there is none,
+ * or it is stale: of another type, or with no name left (which only a
+ * base grown behind the mount's back can still reach).
+ */
+static int
+index_open(struct fs *fs, int lfd, const struct stat *lst, char *key,
+    size_t len)
+{
+	struct stat ist;
+	int fd, diff, error = 0;
+
+	if (layer_index_key(lfd, key, len) == -1)
+		return -errno;
+	if ((fd = openat(fs->indexfd, key, O_PATH | O_NOFOLLOW | O_CLOEXEC))
+	    == -1)
+		return -errno;
+	if (fstatat(fd, "", &ist, AT_EMPTY_PATH) == -1 ||
+	    (error = rec_stat(fs, fd, &ist)) != 0) {
+		error = error ? error : errno;
+		close(fd);
+		return -error;
+	}
+	if ((ist.st_mode & S_IFMT) != (lst->st_mode & S_IFMT) ||
+	    (ist.st_nlink == 1 && layer_get_nlink(fd, "", &diff) == 1 &&
+	    diff < 0)) {
+		close(fd);
+		return -ENOENT;
+	}
+	return fd;
+}
+
+/*
+ * p/name is a name of the lower file lfd, which has hard links: if the
+ * file has a copy in the index, link the name to it.  0 when linked,
+ * ENOENT when there is no copy, or another errno.
+ */
+int
+index_link_up(struct fs *fs, struct node *p, const char *name, int lfd)
+{
+	char key[LAYER_INDEX_KEYLEN];
+	struct stat lst;
+	int fd, error;
+
+	if (fstatat(lfd, "", &lst, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) == -1)
+		return errno;
+	if (!index_wants(fs, &lst))
+		return ENOENT;
+	if ((fd = index_open(fs, lfd, &lst, key, sizeof(key))) < 0)
+		return -fd;
+	error = link_up(fs, fd, p, name);
+	close(fd);
+	return error;
+}
+
+/*
+ * Put the finished copy work/tmp of a lower file with lst->st_nlink names
+ * into the index as key, replacing a stale entry, with the link count
+ * difference of a copy none of whose names is linked yet.  ENOTSUP when
+ * the upper filesystem keeps no xattrs: then there is no index.
+ */
+static int
+index_add(struct fs *fs, const char *tmp, const char *key,
+    const struct stat *lst)
+{
+	char tmp2[64];
+	int error;
+
+	if (lst->st_nlink > INT_MAX / 4)
+		return EMLINK;
+	if (layer_set_nlink(fs->workfd, tmp, (int)lst->st_nlink - 1) == -1)
+		return errno;
+	if ((error = work_name(fs, tmp2, sizeof(tmp2))) != 0)
+		return error;
+	if (linkat(fs->workfd, tmp, fs->workfd, tmp2, 0) == -1)
+		return errno;
+	if (renameat(fs->workfd, tmp2, fs->indexfd, key) == -1) {
+		error = errno;
+		unlinkat(fs->workfd, tmp2, 0);
+		return error;
+	}
+	return 0;
+}
+
+/* The identity of the upper layer an index belongs to, into buf. */
+static int
+index_owner(struct fs *fs, char *buf, size_t len)
+{
+	struct statfs sfs;
+	struct stat st;
+	int fsid[2];
+
+	if (fstatfs(fs->upperfd, &sfs) == -1 || fstat(fs->upperfd, &st) == -1)
+		return errno;
+	memcpy(fsid, &sfs.f_fsid, sizeof(fsid));
+	snprintf(buf, len, "%08x%08x-%jx\n", (unsigned)fsid[0],
+	    (unsigned)fsid[1], (uintmax_t)st.st_ino);
+	return 0;
+}
+
+#define INDEX_OWNER	"#upper"	/* no key starts with '#' */
+
+/* Is the index's owner want?  1, 0, or -errno. */
+static int
+index_owned(struct fs *fs, const char *want)
+{
+	char got[64];
+	ssize_t n;
+	int fd;
+
+	if ((fd = openat(fs->indexfd, INDEX_OWNER, O_RDONLY | O_NOFOLLOW |
+	    O_CLOEXEC)) == -1)
+		return errno == ENOENT ? 0 : -errno;
+	n = read(fd, got, sizeof(got));
+	close(fd);
+	if (n == -1)
+		return -errno;
+	return (size_t)n == strlen(want) && memcmp(got, want, n) == 0;
+}
+
+static int
+index_set_owner(struct fs *fs, const char *owner)
+{
+	char tmp[64];
+	size_t len = strlen(owner);
+	int fd, error = 0;
+
+	if ((error = work_name(fs, tmp, sizeof(tmp))) != 0)
+		return error;
+	if ((fd = openat(fs->workfd, tmp, O_WRONLY | O_CREAT | O_EXCL |
+	    O_CLOEXEC, 0600)) == -1)
+		return errno;
+	if (write(fd, owner, len) != (ssize_t)len || fsync(fd) == -1)
+		error = errno ? errno : EIO;
+	close(fd);
+	if (error == 0 && renameat(fs->workfd, tmp, fs->indexfd, INDEX_OWNER)
+	    == -1)
+		error = errno;
+	if (error != 0)
+		unlinkat(fs->workfd, tmp, 0);
+	return error;
+}
+
+/*
+ * Open the index at mount time (the work directory's other contents are
+ * gone by now).  An index made for another upper layer is emptied: its
+ * copies are not this layer's.  Entries whose copy has no name left, in
+ * either layer, are removed.
+ */
+int
+index_init(struct fs *fs)
+{
+	char owner[64];
+	struct dirent *de;
+	struct stat st;
+	DIR *d;
+	int fd, diff, own, error = 0;
+
+	if (mkdirat(fs->workfd, LAYER_INDEX_DIR, 0700) == -1 &&
+	    errno != EEXIST)
+		return errno;
+	if ((fs->indexfd = openat(fs->workfd, LAYER_INDEX_DIR, O_RDONLY |
+	    O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) == -1)
+		return errno;
+	if ((error = index_owner(fs, owner, sizeof(owner))) != 0)
+		return error;
+	if ((own = index_owned(fs, owner)) < 0)
+		return -own;
+	if ((fd = openat(fs->indexfd, ".", O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC)) == -1)
+		return errno;
+	if ((d = fdopendir(fd)) == NULL) {
+		close(fd);
+		return errno;
+	}
+	while (error == 0 && (errno = 0, de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0 ||
+		    strcmp(de->d_name, INDEX_OWNER) == 0)
+			continue;
+		if (!own)
+			error = dir_purge(fs, fs->indexfd, de->d_name);
+		else if (fstatat(fs->indexfd, de->d_name, &st,
+		    AT_SYMLINK_NOFOLLOW) == -1)
+			error = errno;
+		else if (!S_ISDIR(st.st_mode) && st.st_nlink == 1 &&
+		    layer_get_nlink(fs->indexfd, de->d_name, &diff) == 1 &&
+		    diff < 0 && unlinkat(fs->indexfd, de->d_name, 0) == -1)
+			error = errno;
+	}
+	if (error == 0 && errno != 0)
+		error = errno;
+	closedir(d);
+	if (error == 0 && !own)
+		error = index_set_owner(fs, owner);
+	return error;
+}
+
 /*
  * Build the copy of n's lower object (open as lfd, described by st) in the
  * work directory as tmp.  Called with n->lock held.  On failure the caller
@@ -379,23 +706,53 @@ out:
 }
 
 /*
+ * n's lower file has a copy in the index (open as fd, taken over): link
+ * it in as pu/name instead of copying again.  Called as copy_up_locked.
+ */
+static int
+adopt_copy(struct fs *fs, struct node *n, int fd, int pu, const char *name)
+{
+	struct stat ust;
+	int error, meta = 0;
+
+	if (fstatat(fd, "", &ust, AT_EMPTY_PATH) == -1 ||
+	    (S_ISREG(ust.st_mode) && (meta = layer_is_metacopy(fd, "")) == -1))
+		error = errno;
+	else if ((error = node_alias(fs, n, &ust)) == 0)
+		error = link_at(fs, fd, pu, name);
+	if (error != 0) {
+		close(fd);
+		return error;
+	}
+	node_set_upper(fs, n, fd, &ust);
+	n->metacopy = meta;	/* copy_up gives it data if it must */
+	return 0;
+}
+
+/*
  * Copy n (lower object open as lfd) into the upper layer as pu/name.
  * Called with n->lock held and the parent already copied up.  If the name
  * has been taken meanwhile (the object was unlinked while open), the copy
  * stays anonymous: it is unlinked from the work directory, lives on
- * through n's pinned upper fd alone, and is lost with it.
+ * through n's pinned upper fd alone, and is lost with it.  A lower file
+ * with hard links goes through the index (see the top of this file).
  */
 static int
 copy_up_locked(struct fs *fs, struct node *n, int lfd, int pu,
     const char *name, int flags)
 {
-	char tmp[64], ppath[32];
+	char tmp[64], key[LAYER_INDEX_KEYLEN];
 	struct stat st, ust, pst;
-	struct timespec ts[2];
-	int error, fd, anon = 0;
+	int error, fd, anon = 0, indexed;
 
 	if (fstatat(lfd, "", &st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) == -1)
 		return errno;
+	if ((indexed = index_wants(fs, &st))) {
+		if ((fd = index_open(fs, lfd, &st, key, sizeof(key))) >= 0)
+			return adopt_copy(fs, n, fd, pu, name);
+		if (fd != -ENOENT)
+			return -fd;
+	}
 	if ((error = work_name(fs, tmp, sizeof(tmp))))
 		return error;
 	if ((error = build_copy(fs, n, lfd, &st, tmp, flags)))
@@ -415,28 +772,47 @@ copy_up_locked(struct fs *fs, struct node *n, int lfd, int pu,
 		close(fd);
 		goto fail;
 	}
+	if (indexed && (error = index_add(fs, tmp, key, &st)) != 0) {
+		indexed = 0;
+		if (error != ENOTSUP) {
+			close(fd);
+			goto fail;
+		}
+		error = 0;	/* no xattrs: no index, as before it */
+	}
+	if (indexed)
+		pthread_mutex_lock(&fs->index_lock);
 	if (renameat2(fs->workfd, tmp, pu, name, RENAME_NOREPLACE) == -1) {
 		if (errno != EEXIST || S_ISDIR(st.st_mode)) {
 			error = errno;
+			if (indexed)
+				pthread_mutex_unlock(&fs->index_lock);
 			close(fd);
 			goto fail;
 		}
 		unlinkat(fs->workfd, tmp, 0);
 		anon = 1;
-	} else {
-		ts[0] = pst.st_atim;
-		ts[1] = pst.st_mtim;
-		snprintf(ppath, sizeof(ppath), "/proc/self/fd/%d", pu);
-		(void)utimensat(AT_FDCWD, ppath, ts, 0);
+	} else
+		keep_times(pu, &pst);
+	if (indexed && anon)
+		unlinkat(fs->indexfd, key, 0);	/* nothing to link to */
+	else if (indexed && (error = index_nlink_add(fd, -1)) != 0)
+		/* Back to the copy in the index alone, which is right. */
+		unlinkat(pu, name, 0);
+	if (indexed)
+		pthread_mutex_unlock(&fs->index_lock);
+	if (error != 0) {
+		close(fd);
+		return error;
 	}
 	node_set_upper(fs, n, fd, &ust);
 	n->metacopy = S_ISREG(st.st_mode) && (flags & COPYUP_META);
-	if (!S_ISDIR(st.st_mode) && st.st_nlink > 1)
-		node_record_copy(fs, &n->key[LO], fd);
 	if (anon)
 		n->pinned = 1;
 	return 0;
 fail:
+	if (indexed)
+		unlinkat(fs->indexfd, key, 0);
 	if (S_ISDIR(st.st_mode))
 		unlinkat(fs->workfd, tmp, AT_REMOVEDIR);
 	else
@@ -491,19 +867,27 @@ data_copy_up(struct fs *fs, int lfd, int ufd, int flags)
 static void
 link_aliases(struct fs *fs, struct node *n, struct alias *a)
 {
-	struct stat st;
-	int ufd, apu;
+	int ufd;
 
 	for (; a != NULL; a = a->next) {
 		node_hold(fs, a->parent);
-		if (copy_up(fs, a->parent, 0) == 0 &&
-		    (ufd = node_fd(fs, n, UP)) >= 0 &&
-		    (apu = node_fd(fs, a->parent, UP)) >= 0 &&
-		    fstatat(apu, a->name, &st, AT_SYMLINK_NOFOLLOW) == -1 &&
-		    errno == ENOENT)
-			(void)linkat(ufd, "", apu, a->name, AT_EMPTY_PATH);
+		if ((ufd = node_fd(fs, n, UP)) >= 0)
+			(void)link_up(fs, ufd, a->parent, a->name);
 		node_put(fs, a->parent);
 	}
+}
+
+/*
+ * n's object was copied (a new inode) or got its data: the attributes the
+ * kernel keeps for it, its change time at least, are stale.  Only the
+ * attributes are dropped (offset -1), which takes no lock a handler may
+ * hold, so this is safe from within one.
+ */
+static void
+copied(struct fs *fs, struct node *n)
+{
+	if (fs->se != NULL)
+		(void)fuse_lowlevel_notify_inval_inode(fs->se, n->ino, -1, 0);
 }
 
 /*
@@ -532,8 +916,10 @@ copy_up(struct fs *fs, struct node *n, int flags)
 			return lfd < 0 ? -lfd : -ufd;
 		pthread_mutex_lock(&n->lock);
 		if (n->metacopy &&
-		    (error = data_copy_up(fs, lfd, ufd, flags)) == 0)
+		    (error = data_copy_up(fs, lfd, ufd, flags)) == 0) {
 			n->metacopy = 0;
+			copied(fs, n);
+		}
 		pthread_mutex_unlock(&n->lock);
 		return error;
 	}
@@ -549,8 +935,9 @@ copy_up(struct fs *fs, struct node *n, int flags)
 	}
 	pthread_mutex_lock(&n->lock);
 	/* Only a rename moves a node, and a rename copies it up first. */
-	if (!n->has[UP])
-		error = copy_up_locked(fs, n, lfd, pu, n->name, flags);
+	if (!n->has[UP] &&
+	    (error = copy_up_locked(fs, n, lfd, pu, n->name, flags)) == 0)
+		copied(fs, n);
 	aliases = error == 0 ? node_take_aliases(fs, n) : NULL;
 	pthread_mutex_unlock(&n->lock);
 	if (aliases != NULL) {

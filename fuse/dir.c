@@ -149,6 +149,7 @@ entry_find(struct fs *fs, struct node *parent, const char *name,
 				entry_free(e);
 				return error;
 			}
+			index_nlink_show(fs, fd, &e->st);
 			/* A mark that cannot be read is an error, not a no. */
 			if (S_ISREG(e->st.st_mode))
 				mark = layer_is_metacopy(fd, "");

@@ -307,6 +307,8 @@ node_stat(struct fs *fs, struct node *n, struct stat *st)
 		return errno;
 	if (layer == UP && (error = rec_stat(fs, fd, st)) != 0)
 		return error;
+	if (layer == UP)
+		index_nlink_show(fs, fd, st);
 	ids_show(fs, st);
 	st->st_ino = n->ino;
 	if (merged && S_ISDIR(st->st_mode))

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "fs.h"
+#include "layer.h"
 #include "opfs.h"
 
 /*
@@ -48,7 +49,10 @@ raise_nofile(struct fs *fs)
 	fs->maxfds = rl.rlim_cur / 2 > 64 ? rl.rlim_cur / 2 : 64;
 }
 
-/* Remove what a crashed instance left in the work directory. */
+/*
+ * Remove what a crashed instance left in the work directory: all but the
+ * index, which outlives mounts (see copyup.c).
+ */
 static int
 clean_work(struct fs *fs)
 {
@@ -65,7 +69,8 @@ clean_work(struct fs *fs)
 	}
 	while (error == 0 && (de = readdir(d)) != NULL)
 		if (strcmp(de->d_name, ".") != 0 &&
-		    strcmp(de->d_name, "..") != 0)
+		    strcmp(de->d_name, "..") != 0 &&
+		    strcmp(de->d_name, LAYER_INDEX_DIR) != 0)
 			error = dir_purge(fs, fs->workfd, de->d_name);
 	closedir(d);
 	return error;
@@ -131,6 +136,8 @@ opfs_new(const struct opfs_config *cfg, struct fuse_args *args)
 	fs->lowerfd = cfg->lowerfd;
 	fs->upperfd = cfg->upperfd;
 	fs->workfd = cfg->workfd;
+	fs->indexfd = -1;
+	pthread_mutex_init(&fs->index_lock, NULL);
 	fs->timeout = cfg->timeout > 0 ? cfg->timeout : 86400.0;
 	if ((fs->strict = cfg->strict) != 0)
 		fs->timeout = 0;
@@ -152,7 +159,8 @@ opfs_new(const struct opfs_config *cfg, struct fuse_args *args)
 		fs->maxfds = cfg->maxfds < 8 ? 8 : cfg->maxfds;
 	/* Modes come from the kernel with the caller's umask applied. */
 	umask(0);
-	if ((error = clean_work(fs)) != 0 || (error = make_root(fs)) != 0)
+	if ((error = clean_work(fs)) != 0 || (error = index_init(fs)) != 0 ||
+	    (error = make_root(fs)) != 0)
 		goto fail;
 	fs->idmax = cfg->idmax;
 	if ((error = rec_init(fs, cfg->records)) != 0)
@@ -242,5 +250,8 @@ opfs_free(struct opfs *o)
 	close(fs->lowerfd);
 	close(fs->upperfd);
 	close(fs->workfd);
+	if (fs->indexfd >= 0)
+		close(fs->indexfd);
+	pthread_mutex_destroy(&fs->index_lock);
 	free(fs);
 }

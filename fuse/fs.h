@@ -105,9 +105,6 @@ struct imap_ent {
 	dev_t		 dev;
 	ino_t		 ino;
 	uint64_t	 num;
-	struct file_handle *copy;	/* a lower file with hard links:
-					   its upper copy, to link the other
-					   names to; owned */
 	struct imap_ent	*next;
 };
 
@@ -115,6 +112,7 @@ struct fs {
 	int		 lowerfd;	/* base root; read-only mount clone */
 	int		 upperfd;
 	int		 workfd;
+	int		 indexfd;	/* work/index (see copyup.c) */
 	dev_t		 workdev;	/* upper and work must share it */
 	double		 timeout;	/* entry and attr cache, seconds */
 	int		 no_opendir;	/* the kernel can skip OPENDIR */
@@ -138,6 +136,11 @@ struct fs {
 	size_t		 nimap, imap_size;
 	uint64_t	 next_num;	/* table_lock */
 	uint64_t	 tmpseq;	/* work-dir names; table_lock */
+
+	pthread_mutex_t	 index_lock;	/* taken last: a link or rename of
+					   an indexed copy and its nlink
+					   xattr's update, or a read of
+					   both, happen under it */
 
 	pthread_mutex_t	 lru_lock;
 	struct node	*hand;		/* CLOCK hand; lru_lock */
@@ -170,8 +173,6 @@ int		 node_make(struct fs *, struct node *, const char *,
 		    struct entry *, int, struct node **);
 int		 node_alias(struct fs *, struct node *, const struct stat *);
 uint64_t	 node_number(struct fs *, dev_t, ino_t);
-void		 node_record_copy(struct fs *, const struct objkey *, int);
-struct file_handle *node_copy_of(struct fs *, const struct stat *);
 struct node	*node_find_live(struct fs *, const struct stat *);
 /* fdcache.c */
 void		 fdc_account(struct fs *, struct node *, int);
@@ -210,6 +211,11 @@ int		 dir_read(struct fs *, struct node *, off_t,
 #define COPYUP_META	0x2	/* metadata is all the caller changes */
 int		 copy_up(struct fs *, struct node *, int flags);
 int		 reopen(struct fs *, int fd, int flags);
+int		 link_up(struct fs *, int fd, struct node *p, const char *);
+int		 index_link_up(struct fs *, struct node *p, const char *,
+		    int lfd);
+void		 index_nlink_show(struct fs *, int fd, struct stat *);
+int		 index_init(struct fs *);
 /* A path by which the xattrs of a node's object can be reached. */
 struct xpath {
 	char		 path[64 + 256];

@@ -87,7 +87,6 @@ node_table_free(struct fs *fs)
 	for (i = 0; fs->imap && i < fs->imap_size; i++)
 		for (e = fs->imap[i]; e; e = en) {
 			en = e->next;
-			free(e->copy);
 			free(e);
 		}
 	free(fs->nodes);
@@ -533,56 +532,6 @@ node_alias(struct fs *fs, struct node *n, const struct stat *ust)
 	error = imap_add(fs, ust->st_dev, ust->st_ino, n->ino);
 	pthread_mutex_unlock(&fs->table_lock);
 	return error;
-}
-
-/*
- * The lower file key, which has hard links, was copied up as the upper
- * object at fd: remember a handle of the copy, so that a name of the same
- * lower file looked up later, even after the kernel forgot the node, is
- * linked to the copy instead of showing the old contents.  This is kernel
- * overlayfs's index, kept in memory for the life of the mount.
- */
-void
-node_record_copy(struct fs *fs, const struct objkey *key, int fd)
-{
-	struct file_handle *h;
-	struct imap_ent *ie;
-	int mid;
-
-	if ((h = malloc(sizeof(*h) + MAX_HANDLE_SZ)) == NULL)
-		return;
-	h->handle_bytes = MAX_HANDLE_SZ;
-	if (name_to_handle_at(fd, "", h, &mid, AT_EMPTY_PATH) == -1) {
-		free(h);
-		return;		/* no handles here: links come apart */
-	}
-	pthread_mutex_lock(&fs->table_lock);
-	if ((ie = imap_find(fs, key->dev, key->ino)) != NULL) {
-		free(ie->copy);
-		ie->copy = h;
-		h = NULL;
-	}
-	pthread_mutex_unlock(&fs->table_lock);
-	free(h);
-}
-
-/* A copy of the handle node_record_copy kept for st's object, or NULL. */
-struct file_handle *
-node_copy_of(struct fs *fs, const struct stat *st)
-{
-	struct file_handle *h = NULL;
-	struct imap_ent *ie;
-	size_t len;
-
-	pthread_mutex_lock(&fs->table_lock);
-	if ((ie = imap_find(fs, st->st_dev, st->st_ino)) != NULL &&
-	    ie->copy != NULL) {
-		len = sizeof(*h) + ie->copy->handle_bytes;
-		if ((h = malloc(len)) != NULL)
-			memcpy(h, ie->copy, len);
-	}
-	pthread_mutex_unlock(&fs->table_lock);
-	return h;
 }
 
 /* The number of the object (dev, ino), assigning one on first sight. */

@@ -48,7 +48,8 @@ struct opfs_config {
 /*
  * opfs_new adds the mount options the filesystem depends on
  * (default_permissions, allow_other, suid, dev) to args and clears what a
- * crashed instance left in the work directory.  It changes two things for
+ * crashed instance left in the work directory (all but its index of hard
+ * links, which belongs to the upper layer).  It changes two things for
  * the whole process, which a caller that forks other programs afterwards
  * restores in them: the umask becomes 0 (modes arrive from the kernel
  * already masked), and RLIMIT_NOFILE is raised as far as it will go.

@@ -151,26 +151,11 @@ op_init(void *data, struct fuse_conn_info *conn)
 		    FUSE_CAP_READDIRPLUS_AUTO);
 }
 
-/* Link the upper object fd in as p/name, p copied up first. */
-static int
-link_into(struct fs *fs, int fd, struct node *p, const char *name)
-{
-	struct stat st;
-	int error, pu;
-
-	if ((error = copy_up(fs, p, 0)) != 0)
-		return error;
-	if ((pu = node_fd(fs, p, UP)) < 0)
-		return -pu;
-	if (fstatat(pu, name, &st, AT_SYMLINK_NOFOLLOW) == 0)
-		return EEXIST;		/* taken meanwhile */
-	return linkat(fd, "", pu, name, AT_EMPTY_PATH) == -1 ? errno : 0;
-}
-
 /*
- * A lower file with hard links was copied up under another name: this
- * name of it, found now, becomes a link to the copy, so that it shows
- * what was written through the other (as on the host).
+ * A lower file with hard links was copied up under another name while
+ * the kernel knew this one: it becomes a link to the copy, so that it
+ * shows what was written through the other (as on the host).  Names
+ * found after the kernel forgot the file come through the index.
  */
 static int
 link_name(struct fs *fs, struct node *n, struct node *p, const char *name)
@@ -179,33 +164,7 @@ link_name(struct fs *fs, struct node *n, struct node *p, const char *name)
 
 	if ((nu = node_fd(fs, n, UP)) < 0)
 		return -nu;
-	return link_into(fs, nu, p, name);
-}
-
-/*
- * The same, for a name found after the kernel forgot the file's node: the
- * copy is found by the handle recorded at copy-up.  ENOENT when there is
- * no copy.
- */
-static int
-relink_copy(struct fs *fs, struct node *p, const char *name,
-    const struct stat *lst)
-{
-	struct file_handle *h;
-	struct stat st;
-	int error, fd;
-
-	if ((h = node_copy_of(fs, lst)) == NULL)
-		return ENOENT;
-	if ((fd = open_by_handle_at(fs->upperfd, h, O_PATH | O_CLOEXEC)) == -1 ||
-	    fstatat(fd, "", &st, AT_EMPTY_PATH) == -1 || st.st_nlink == 0)
-		error = ENOENT;		/* the copy is gone since */
-	else
-		error = link_into(fs, fd, p, name);
-	if (fd != -1)
-		close(fd);
-	free(h);
-	return error;
+	return link_up(fs, nu, p, name);
 }
 
 /*
@@ -232,12 +191,19 @@ do_lookup(struct fs *fs, struct node *p, const char *name,
 	if (error != 0)
 		return error;
 	linked = e.upper < 0 && !S_ISDIR(e.st.st_mode) && e.lst.st_nlink > 1;
-	if (linked && relink_copy(fs, p, name, &e.lst) == 0) {
-		/* Now a link to the copy: look again. */
-		entry_free(&e);
-		if ((error = entry_find(fs, p, name, &e)) != 0)
+	if (linked) {
+		error = index_link_up(fs, p, name, e.lower);
+		if (error != 0 && error != ENOENT && error != EEXIST) {
+			entry_free(&e);
 			return error;
-		linked = 0;
+		}
+		if (error != ENOENT) {
+			/* Now a link to the copy (ours or a racer's). */
+			entry_free(&e);
+			if ((error = entry_find(fs, p, name, &e)) != 0)
+				return error;
+			linked = 0;
+		}
 	}
 	st = e.st;
 	merged = e.upper >= 0 && e.lower >= 0;
@@ -721,6 +687,39 @@ upper_remove(struct fs *fs, int pu, const char *name, int isdir,
 	    (unlinkat(fs->workfd, tmp, 0) == -1 ? errno : 0);
 }
 
+/*
+ * e, found at p/name, is a name in the base of a file with hard links
+ * that is about to be whited out or replaced: make it a link of the
+ * file's upper copy first (copying the file up, metadata only, if it has
+ * no copy yet), so that the copy's link count loses the name with it and
+ * the other names show one link fewer, as on the host.  e is found again.
+ */
+static int
+cover_name(struct fs *fs, struct node *p, const char *name, struct entry *e)
+{
+	struct node *n;
+	int error, ufd;
+
+	if ((error = node_make(fs, p, name, e, MAKE_BUSY, &n)) != 0)
+		return error;
+	if ((error = copy_up(fs, n, COPYUP_META)) == 0) {
+		if ((ufd = node_fd(fs, n, UP)) < 0)
+			error = -ufd;
+		else if ((error = link_up(fs, ufd, p, name)) == EEXIST)
+			error = 0;	/* linked as one of its aliases */
+	}
+	node_put(fs, n);
+	return error ? error : entry_find(fs, p, name, e);
+}
+
+/* Is e a name in the base of a non-directory with hard links? */
+static int
+base_link(const struct entry *e)
+{
+	return e->upper < 0 && !S_ISDIR(e->st.st_mode) &&
+	    !S_ISLNK(e->st.st_mode) && e->lst.st_nlink > 1;
+}
+
 static int
 do_remove(struct fs *fs, struct node *p, const char *name, int isdir)
 {
@@ -729,6 +728,8 @@ do_remove(struct fs *fs, struct node *p, const char *name, int isdir)
 	int error, low, pu;
 
 	if ((error = entry_find(fs, p, name, &e)) != 0)
+		return error;
+	if (!isdir && base_link(&e) && (error = cover_name(fs, p, name, &e)))
 		return error;
 	if (isdir && !S_ISDIR(e.st.st_mode))
 		error = ENOTDIR;
@@ -788,21 +789,59 @@ op_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
 }
 
 /*
- * A directory n now stands at np/name in the upper layer.  If it has a
- * lower part, record where that is (a redirect); if it is upper-only and a
- * lower directory of that name exists, make n opaque so it stays hidden.
+ * A directory n, still at pu/name, is about to move to a place whose base
+ * has an entry of that name or not (lowhas).  Mark it for the new place
+ * before the rename makes the move visible, so that a failure to write
+ * the mark (no xattrs, ENOSPC) leaves no half-done rename: a redirect to
+ * its base part if it has one, else opaque if the new place has a base
+ * entry.  Either mark changes nothing at the old place: the redirect
+ * names the base directory n merges with already, and a directory with no
+ * base part hides nothing there that is not hidden anyway.  *undo says
+ * which mark is new, for unmark_dir if the rename fails.  Called with
+ * n->lock held.
  */
+#define MARK_NONE	0
+#define MARK_REDIRECT	1
+#define MARK_OPAQUE	2
+
 static int
-fix_moved_dir(struct node *n, int npu, const char *name, int lowhas)
+mark_dir(struct node *n, int pu, const char *name, int lowhas, int *undo)
 {
+	char old[LAYER_REDIRECT_MAX];
+	ssize_t len;
+	int k;
+
+	*undo = MARK_NONE;
 	if (!S_ISDIR(n->type))
 		return 0;
-	if (n->has[LO] && n->lowerpath != NULL)
-		return layer_set_redirect(npu, name, n->lowerpath) == -1 ?
-		    errno : 0;
-	if (lowhas)
-		return layer_set_opaque(npu, name) == -1 ? errno : 0;
+	if (n->has[LO] && n->lowerpath != NULL) {
+		if ((len = layer_get_redirect(pu, name, old, sizeof(old))) == -1)
+			return errno;
+		if (layer_set_redirect(pu, name, n->lowerpath) == -1)
+			return errno;
+		/* One it had stays replaced: both name the same place. */
+		if (len == 0)
+			*undo = MARK_REDIRECT;
+		return 0;
+	}
+	if (!lowhas)
+		return 0;
+	if ((k = layer_is_opaque(pu, name)) == -1 ||
+	    (k == 0 && layer_set_opaque(pu, name) == -1))
+		return errno;
+	if (k == 0)
+		*undo = MARK_OPAQUE;
 	return 0;
+}
+
+/* The rename did not happen: take off the mark mark_dir added. */
+static void
+unmark_dir(int pu, const char *name, int undo)
+{
+	if (undo == MARK_REDIRECT)
+		(void)layer_clear_redirect(pu, name);
+	else if (undo == MARK_OPAQUE)
+		(void)layer_clear_opaque(pu, name);
 }
 
 struct rename_args {
@@ -819,7 +858,7 @@ do_exchange(struct fs *fs, struct rename_args *a, struct node *s,
 {
 	struct node *first;
 	char *sname, *tname;
-	int error;
+	int error, sundo = MARK_NONE, tundo = MARK_NONE;
 
 	if ((error = copy_up(fs, t, 0)) != 0)
 		return error;
@@ -833,12 +872,15 @@ do_exchange(struct fs *fs, struct rename_args *a, struct node *s,
 	pthread_mutex_lock(&first->lock);
 	if (s != t)
 		pthread_mutex_lock(&(first == s ? t : s)->lock);
-	if (renameat2(a->opu, a->name, a->npu, a->newname,
+	if ((error = mark_dir(s, a->opu, a->name, a->tlow, &sundo)) == 0 &&
+	    (error = mark_dir(t, a->npu, a->newname, a->slow, &tundo)) == 0 &&
+	    renameat2(a->opu, a->name, a->npu, a->newname,
 	    RENAME_EXCHANGE) == -1)
 		error = errno;
-	else if ((error = fix_moved_dir(s, a->npu, a->newname, a->tlow)) == 0)
-		error = fix_moved_dir(t, a->opu, a->name, a->slow);
-	if (error == 0) {
+	if (error != 0) {
+		unmark_dir(a->opu, a->name, sundo);
+		unmark_dir(a->npu, a->newname, tundo);
+	} else {
 		node_moved(fs, s, a->np, sname);
 		node_moved(fs, t, a->op, tname);
 		sname = tname = NULL;
@@ -855,26 +897,27 @@ do_exchange(struct fs *fs, struct rename_args *a, struct node *s,
  * Plain rename of s over whatever te shows at the new name.  A target
  * directory (merged-empty, but perhaps holding whiteouts) is first moved
  * aside into the work directory and purged once the rename has succeeded.
+ * Every step that can fail after the first change undoes what came
+ * before it, so a failed rename changes nothing.
  */
 static int
 do_move(struct fs *fs, struct rename_args *a, struct node *s,
     struct entry *te, int texists)
 {
 	char aside[64], *sname;
-	int error = 0, moved = 0, flags;
-	struct node *victim;
+	int error = 0, moved = 0, flags, undo = MARK_NONE;
+	struct node *victim = NULL;
 	struct stat st;
 
 	if ((sname = strdup(a->newname)) == NULL)
 		return ENOMEM;
-	if (texists && (victim = node_find_live(fs, &te->st)) != NULL) {
-		/* The replaced object may still be used by the kernel. */
-		if (te->upper >= 0)
-			node_pin(fs, victim);
-		node_unname(fs, victim, a->np, a->newname);
-		node_put(fs, victim);
-	}
+	/* The replaced object may still be used by the kernel. */
+	if (texists && (victim = node_find_live(fs, &te->st)) != NULL &&
+	    te->upper >= 0)
+		node_pin(fs, victim);
 	pthread_mutex_lock(&s->lock);
+	if ((error = mark_dir(s, a->opu, a->name, a->tlow, &undo)) != 0)
+		goto out;
 	if (texists && S_ISDIR(te->st.st_mode) && te->upper >= 0) {
 		if ((error = work_name(fs, aside, sizeof(aside))) != 0)
 			goto out;
@@ -889,16 +932,22 @@ do_move(struct fs *fs, struct rename_args *a, struct node *s,
 	    AT_SYMLINK_NOFOLLOW) == 0 && layer_is_whiteout(&st)) {
 		/* A directory cannot replace a whiteout: swap them. */
 		if (renameat2(a->opu, a->name, a->npu, a->newname,
-		    RENAME_EXCHANGE) == -1 ||
-		    (!a->slow && unlinkat(a->opu, a->name, 0) == -1))
+		    RENAME_EXCHANGE) == -1)
 			error = errno;
+		else if (!a->slow && unlinkat(a->opu, a->name, 0) == -1) {
+			error = errno;
+			renameat2(a->opu, a->name, a->npu, a->newname,
+			    RENAME_EXCHANGE);
+		}
 	} else if (renameat2(a->opu, a->name, a->npu, a->newname,
 	    flags) == -1) {
 		error = errno;
+		/* No RENAME_WHITEOUT here: rename, then make one. */
 		if (error == EINVAL && a->slow &&
-		    renameat(a->opu, a->name, a->npu, a->newname) == 0)
-			error = layer_mkwhiteout(a->opu, a->name) == -1 ?
-			    errno : 0;
+		    renameat(a->opu, a->name, a->npu, a->newname) == 0 &&
+		    (error = layer_mkwhiteout(a->opu, a->name) == -1 ?
+		    errno : 0) != 0)
+			renameat(a->npu, a->newname, a->opu, a->name);
 	}
 	if (error != 0) {
 		if (moved)
@@ -907,11 +956,17 @@ do_move(struct fs *fs, struct rename_args *a, struct node *s,
 	}
 	if (moved)
 		dir_purge(fs, fs->workfd, aside);
-	error = fix_moved_dir(s, a->npu, a->newname, a->tlow);
 	node_moved(fs, s, a->np, sname);
 	sname = NULL;
 out:
+	if (error != 0)
+		unmark_dir(a->opu, a->name, undo);
 	pthread_mutex_unlock(&s->lock);
+	if (victim != NULL) {
+		if (error == 0)
+			node_unname(fs, victim, a->np, a->newname);
+		node_put(fs, victim);
+	}
 	free(sname);
 	return error;
 }
@@ -946,6 +1001,9 @@ do_rename(struct fs *fs, struct rename_args *a)
 	else if (texists && !(a->flags & RENAME_EXCHANGE) &&
 	    S_ISDIR(te.st.st_mode))
 		error = dir_is_empty(fs, te.upper, te.lower);
+	else if (texists && !(a->flags & RENAME_EXCHANGE) && base_link(&te) &&
+	    (error = cover_name(fs, a->np, a->newname, &te)) != 0)
+		texists = 0;	/* te is gone */
 	if (error == 0 && (error = copy_up(fs, a->op, 0)) == 0 &&
 	    (error = copy_up(fs, a->np, 0)) == 0)
 		error = copy_up(fs, s, 0);
@@ -1059,20 +1117,16 @@ op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	struct fs *fs = FS(req);
 	struct handle *h = NULL;
 	struct node *n;
-	int error = 0, fd, write, copied, layer = UP;
+	int error = 0, fd, write, layer = UP;
 
 	if ((n = node_get(fs, ino)) == NULL) {
 		fuse_reply_err(req, ESTALE);
 		return;
 	}
 	write = (fi->flags & O_ACCMODE) != O_RDONLY || (fi->flags & O_TRUNC);
-	copied = write && node_data_layer(n) == LO;
 	if (write)
 		error = copy_up(fs, n, (fi->flags & O_TRUNC) ?
 		    COPYUP_NODATA : 0);
-	/* A copy is a new inode: the kernel's cached ctime is stale. */
-	if (error == 0 && copied)
-		(void)fuse_lowlevel_notify_inval_inode(fs->se, ino, -1, 0);
 	if (error == 0) {
 		/* The base is only ever opened for reading. */
 		layer = write ? UP : node_data_layer(n);

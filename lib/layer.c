@@ -9,12 +9,15 @@
 #include "config.h"
 
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -189,6 +192,103 @@ int
 layer_clear_metacopy(int dirfd, const char *name)
 {
 	return clearx(dirfd, name, LAYER_XATTR_METACOPY);
+}
+
+int
+layer_clear_opaque(int dirfd, const char *name)
+{
+	return clearx(dirfd, name, LAYER_XATTR_OPAQUE);
+}
+
+int
+layer_clear_redirect(int dirfd, const char *name)
+{
+	return clearx(dirfd, name, LAYER_XATTR_REDIRECT);
+}
+
+int
+layer_get_nlink(int dirfd, const char *name, int *diff)
+{
+	char buf[16], *end;
+	ssize_t n;
+	long v;
+
+	if ((n = getx2(dirfd, name, LAYER_XATTR_NLINK, buf, sizeof(buf) - 1))
+	    == -1)
+		return errno == ERANGE ? (errno = EINVAL, -1) : -1;
+	if (n == 0)
+		return 0;
+	buf[n] = '\0';
+	if (buf[0] != 'U' || (buf[1] != '+' && buf[1] != '-')) {
+		errno = EINVAL;
+		return -1;
+	}
+	errno = 0;
+	v = strtol(buf + 1, &end, 10);
+	if (errno != 0 || *end != '\0' || v < INT_MIN / 2 || v > INT_MAX / 2) {
+		errno = EINVAL;
+		return -1;
+	}
+	*diff = v;
+	return 1;
+}
+
+int
+layer_set_nlink(int dirfd, const char *name, int diff)
+{
+	char buf[16];
+
+	snprintf(buf, sizeof(buf), "U%+d", diff);
+	return setx(dirfd, name, LAYER_XATTR_NLINK, buf);
+}
+
+static void
+hex(char *out, const unsigned char *p, size_t n)
+{
+	static const char digits[] = "0123456789abcdef";
+
+	for (; n > 0; n--, p++) {
+		*out++ = digits[*p >> 4];
+		*out++ = digits[*p & 0xf];
+	}
+	*out = '\0';
+}
+
+int
+layer_index_key(int fd, char *key, size_t len)
+{
+	union {
+		struct file_handle fh;
+		char buf[sizeof(struct file_handle) + MAX_HANDLE_SZ];
+	} h;
+	char handle[2 * MAX_HANDLE_SZ + 1];
+	struct statfs sfs;
+	struct stat st;
+	int mid, r, fsid[2];
+
+	h.fh.handle_bytes = MAX_HANDLE_SZ;
+	if (name_to_handle_at(fd, "", &h.fh, &mid, AT_EMPTY_PATH) == 0) {
+		if (fstatfs(fd, &sfs) == -1)
+			return -1;
+		memcpy(fsid, &sfs.f_fsid, sizeof(fsid));
+		hex(handle, (unsigned char *)h.fh.f_handle, h.fh.handle_bytes);
+		r = snprintf(key, len, "h-%08x%08x-%x-%s", (unsigned)fsid[0],
+		    (unsigned)fsid[1], (unsigned)h.fh.handle_type, handle);
+		if (r >= 0 && (size_t)r < len && r <= NAME_MAX)
+			return 0;
+		/* A handle too long for a name: the other key. */
+	}
+	/* No handles here (EOPNOTSUPP, EOVERFLOW, ...): the other key. */
+	if (fstat(fd, &st) == -1)
+		return -1;
+	r = snprintf(key, len, "i-%jx-%jx-%jx.%lx", (uintmax_t)st.st_dev,
+	    (uintmax_t)st.st_ino, (uintmax_t)st.st_ctim.tv_sec,
+	    (unsigned long)st.st_ctim.tv_nsec);
+	if (r < 0 || (size_t)r >= len) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	return 0;
 }
 
 int

@@ -33,6 +33,17 @@
  *                 Such a layer has a record on its root; an object there
  *                 without one (a symlink) whose owner is the root's owner on
  *                 disk shows as owned by 0:0.
+ *   nlink         a non-directory with trusted.overlay.nlink = "U-1" (U,
+ *                 a sign, a decimal: kernel overlayfs's format) shows with
+ *                 its link count on disk plus that number.  Written on the
+ *                 copy of a lower file with hard links, which is also
+ *                 linked into the index (below): the count on disk has the
+ *                 index's link, and lacks the lower names not linked yet.
+ *
+ * The index lives in the work directory, not in the layer: index/KEY is
+ * a hard link of the upper copy of the lower file KEY names (see
+ * layer_index_key), so that a name of that file found in a later mount is
+ * linked to the copy instead of showing the old contents.
  *
  * Return convention: 0 on success, -1 with errno set, like the C library.
  * Predicates return 1, 0 or -1.
@@ -46,6 +57,7 @@
 #define LAYER_XATTR_OPAQUE	"trusted.overlay.opaque"
 #define LAYER_XATTR_REDIRECT	"trusted.overlay.redirect"
 #define LAYER_XATTR_METACOPY	"trusted.overlay.metacopy"
+#define LAYER_XATTR_NLINK	"trusted.overlay.nlink"
 #define LAYER_XATTR_PREFIX	"trusted.overlay."
 #define LAYER_UXATTR_PREFIX	"user.overlay."
 #define LAYER_XATTR_RECORD	"user.containers.override_stat"
@@ -70,6 +82,7 @@ int	layer_mkwhiteout(int dirfd, const char *name);
  */
 int	layer_is_opaque(int dirfd, const char *name);
 int	layer_set_opaque(int dirfd, const char *name);
+int	layer_clear_opaque(int dirfd, const char *name);
 
 /*
  * Read the redirect of the directory at dirfd/name into buf.  Returns the
@@ -82,6 +95,30 @@ int	layer_is_metacopy(int dirfd, const char *name);
 int	layer_set_metacopy(int dirfd, const char *name);
 int	layer_clear_metacopy(int dirfd, const char *name);
 int	layer_set_redirect(int dirfd, const char *name, const char *path);
+int	layer_clear_redirect(int dirfd, const char *name);
+
+/*
+ * The link count shown is the count on disk plus *diff.  1 with *diff
+ * set, 0 when dirfd/name has no such xattr, -1 (EINVAL: malformed).
+ */
+int	layer_get_nlink(int dirfd, const char *name, int *diff);
+int	layer_set_nlink(int dirfd, const char *name, int diff);
+
+/* The index directory, in the work directory. */
+#define LAYER_INDEX_DIR		"index"
+#define LAYER_INDEX_KEYLEN	256	/* a key and its NUL fit in this */
+
+/*
+ * The index key of the lower object at fd (an O_PATH fd will do), into
+ * key: "h-FSID-TYPE-HANDLE" from statfs(2)'s f_fsid and the object's file
+ * handle (name_to_handle_at(2): inode and generation on ext4, btrfs and
+ * xfs), which outlive mounts and boots as long as f_fsid does; where the
+ * filesystem has no handles, "i-DEV-INO-CTIME", which a new inode under
+ * a reused number cannot match, and which a change of the file on the
+ * host (a link, a chmod) makes miss: the names then come apart, they
+ * never show another file.  All numbers in lower-case hex.
+ */
+int	layer_index_key(int fd, char *key, size_t len);
 
 /* An object's recorded owner, mode (type included) and device number. */
 struct layer_rec {

@@ -12,7 +12,8 @@
 #	overpackfs (default)  $OVERPACKFS -o lowerdir=L,upperdir=U,workdir=W M
 #	overlay               the kernel's overlayfs with redirect_dir=on, to
 #	                      check the tests' expectations against the
-#	                      reference implementation of the layer format.
+#	                      reference implementation of the layer format;
+#	                      OVERLAY_OPTS adds mount options to it.
 
 : "${OVERPACK_TEST_FS:=overpackfs}"
 L=$TRASH/lower
@@ -87,7 +88,7 @@ fs_mount() {
 		;;
 	overlay)
 		mount -t overlay overlay \
-			-o "lowerdir=$L,upperdir=$U,workdir=$W,redirect_dir=on" "$M"
+			-o "lowerdir=$L,upperdir=$U,workdir=$W,redirect_dir=on${OVERLAY_OPTS:+,$OVERLAY_OPTS}" "$M"
 		;;
 	esac || { echo "Bail out! cannot mount $OVERPACK_TEST_FS on $M"; exit 1; }
 	fs_is_mounted || { echo "Bail out! $M is not a mount point"; exit 1; }
