@@ -315,8 +315,8 @@ read_path(pid_t pid, uint64_t addr, char *buf, size_t len)
 /*
  * Open path (O_PATH, flags added) as pid would: in its root, from its
  * working directory or its fd dirfd; with path NULL, dirfd itself.
- * Returns the fd or -errno.  The thread comes back to I's jail first,
- * where /proc is I's.
+ * Returns the fd or -errno.  The thread is in I's jail, where /proc is
+ * I's, between calls: it goes into pid's root only to open path.
  */
 static int
 open_as(struct watch *w, pid_t pid, int dirfd, const char *path, int flags)
@@ -324,8 +324,6 @@ open_as(struct watch *w, pid_t pid, int dirfd, const char *path, int flags)
 	char p[64];
 	int rootfd, dfd, fd = -1, error = 0;
 
-	if (fchdir(w->jailfd) == -1 || chroot(".") == -1)
-		return -errno;
 	if (dirfd == AT_FDCWD)
 		snprintf(p, sizeof(p), "/proc/%d/cwd", (int)pid);
 	else
@@ -363,42 +361,38 @@ ask(struct watch *w, const struct sc_ask *a)
 	return answer;
 }
 
-/* The file the chown-family call n is about, or -errno. */
+/*
+ * The file the chown-family call n is about, or -errno; the owner it
+ * asks for into a.
+ */
 static int
 chown_target(struct watch *w, const struct seccomp_notif *n, char *buf,
-    size_t len, int *ua, int *ga)
+    size_t len, struct sc_ask *a)
 {
-	const __u64 *a = n->data.args;
-	int dirfd = AT_FDCWD, flags = 0, error;
-	uint64_t addr;
+	const __u64 *arg = n->data.args;
+	int dirfd = AT_FDCWD, i = 0, flags = 0, error;
 
-	switch (n->data.nr) {
-#ifdef SYS_chown
-	case SYS_chown:
-	case SYS_lchown:
-		addr = a[0];
-		if (n->data.nr == SYS_lchown)
-			flags = O_NOFOLLOW;
-		*ua = 1, *ga = 2;
-		break;
-#endif
-	case SYS_fchown:
-		*ua = 1, *ga = 2;
-		return open_as(w, n->pid, (int)a[0], NULL, 0);
-	default:	/* fchownat */
-		if (a[4] & ~(uint64_t)(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH))
+	/* fchownat has a dirfd first; then all four are alike. */
+	if (n->data.nr == SYS_fchownat) {
+		if (arg[4] & ~(uint64_t)(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH))
 			return -EINVAL;
-		dirfd = (int)a[0];
-		addr = a[1];
-		if (a[4] & AT_SYMLINK_NOFOLLOW)
+		if (arg[4] & AT_SYMLINK_NOFOLLOW)
 			flags = O_NOFOLLOW;
-		*ua = 2, *ga = 3;
-		break;
+		dirfd = (int)arg[0];
+		i = 1;
 	}
-	if ((error = read_path(n->pid, addr, buf, len)) != 0)
+#ifdef SYS_lchown
+	if (n->data.nr == SYS_lchown)
+		flags = O_NOFOLLOW;
+#endif
+	a->uid = (uint32_t)arg[i + 1];
+	a->gid = (uint32_t)arg[i + 2];
+	if (n->data.nr == SYS_fchown)
+		return open_as(w, n->pid, (int)arg[0], NULL, 0);
+	if ((error = read_path(n->pid, arg[i], buf, len)) != 0)
 		return -error;
 	if (buf[0] == '\0') {
-		if (n->data.nr != SYS_fchownat || !(a[4] & AT_EMPTY_PATH))
+		if (n->data.nr != SYS_fchownat || !(arg[4] & AT_EMPTY_PATH))
 			return -ENOENT;
 		return open_as(w, n->pid, dirfd, NULL, 0);
 	}
@@ -519,13 +513,13 @@ answer(struct watch *w, const struct seccomp_notif *n)
 	struct seccomp_notif_resp r;
 	struct sc_ask a;
 	char path[PATH_MAX];
-	int fd, mk, ua = 1, ga = 2, error;
+	int fd, mk, error;
 
 	memset(&a, 0, sizeof(a));
 	if ((mk = is_mknod(n->data.nr)))
 		fd = mknod_target(w, n, path, sizeof(path), &a);
 	else
-		fd = chown_target(w, n, path, sizeof(path), &ua, &ga);
+		fd = chown_target(w, n, path, sizeof(path), &a);
 	/* What was read is the call's: its pid was not reused meanwhile. */
 	if (ioctl(w->lfd, SECCOMP_IOCTL_NOTIF_ID_VALID, &n->id) == -1) {
 		if (fd >= 0)
@@ -535,10 +529,6 @@ answer(struct watch *w, const struct seccomp_notif *n)
 	if (fd < 0)
 		error = -fd;
 	else {
-		if (!mk) {
-			a.uid = (uint32_t)n->data.args[ua];
-			a.gid = (uint32_t)n->data.args[ga];
-		}
 		if ((error = decide(w, n, fd, mk, &a)) == 0)
 			error = ask(w, &a);
 		close(fd);
