@@ -242,31 +242,32 @@ op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	node_put(fs, p);
 }
 
+/* The kernel drops nlookup of its lookups of ino. */
 static void
-op_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
+forget(struct fs *fs, fuse_ino_t ino, uint64_t nlookup)
 {
-	struct fs *fs = FS(req);
 	struct node *n;
 
 	if ((n = node_get(fs, ino)) != NULL) {
 		node_forget(fs, n, nlookup);
 		node_put(fs, n);
 	}
+}
+
+static void
+op_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
+{
+	forget(FS(req), ino, nlookup);
 	fuse_reply_none(req);
 }
 
 static void
 op_forget_multi(fuse_req_t req, size_t count, struct fuse_forget_data *fd)
 {
-	struct fs *fs = FS(req);
-	struct node *n;
 	size_t i;
 
 	for (i = 0; i < count; i++)
-		if ((n = node_get(fs, fd[i].ino)) != NULL) {
-			node_forget(fs, n, fd[i].nlookup);
-			node_put(fs, n);
-		}
+		forget(FS(req), fd[i].ino, fd[i].nlookup);
 	fuse_reply_none(req);
 }
 
