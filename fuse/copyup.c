@@ -74,6 +74,26 @@ reopen(struct fs *fs, int fd, int flags)
 }
 
 /*
+ * Give the object behind fd (any kind of fd) the name dirfd/name: 0 or an
+ * errno.  Kernels before 6.10 allow AT_EMPTY_PATH only with
+ * CAP_DAC_READ_SEARCH, which a daemon serving an unprivileged run lacks;
+ * the same link through /proc/self/fd needs none.
+ */
+int
+link_fd(int fd, int dirfd, const char *name)
+{
+	char path[32];
+
+	if (linkat(fd, "", dirfd, name, AT_EMPTY_PATH) == 0)
+		return 0;
+	if (errno != ENOENT)
+		return errno;
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	return linkat(AT_FDCWD, path, dirfd, name, AT_SYMLINK_FOLLOW) == -1 ?
+	    errno : 0;
+}
+
+/*
  * A path through which the xattrs of n's object behind fd can be reached,
  * and whether the call must follow it (getxattr) or not (lgetxattr).  A
  * symlink cannot be reached through its own /proc/self/fd link, so it is
@@ -365,9 +385,8 @@ link_at(struct fs *fs, int fd, int pu, const char *name)
 	if (fstatat(pu, "", &pst, AT_EMPTY_PATH) == -1)
 		return errno;
 	pthread_mutex_lock(&fs->index_lock);
-	if (linkat(fd, "", pu, name, AT_EMPTY_PATH) == -1)
-		error = errno;
-	else if ((error = index_nlink_add(fd, -1)) != 0)
+	if ((error = link_fd(fd, pu, name)) == 0 &&
+	    (error = index_nlink_add(fd, -1)) != 0)
 		unlinkat(pu, name, 0);	/* as it was: one name in the base */
 	pthread_mutex_unlock(&fs->index_lock);
 	if (error == 0)

@@ -195,29 +195,6 @@ opfs_mount(struct opfs *o, const char *mountpoint)
 	return 0;
 }
 
-int
-opfs_loop(struct opfs *o)
-{
-	struct fs *fs = (struct fs *)o;
-	struct fuse_loop_config *cfg;
-	int r;
-
-	if ((cfg = fuse_loop_cfg_create()) == NULL) {
-		errno = ENOMEM;
-		return -1;
-	}
-	fuse_loop_cfg_set_clone_fd(cfg, 0);
-	fuse_loop_cfg_set_idle_threads(cfg, 10);
-	fuse_loop_cfg_set_max_threads(cfg, 64);
-	r = fuse_session_loop_mt(fs->se, cfg);
-	fuse_loop_cfg_destroy(cfg);
-	if (r != 0) {
-		errno = r < 0 ? -r : EIO;
-		return -1;
-	}
-	return 0;
-}
-
 void
 opfs_exit(struct opfs *o)
 {

@@ -25,6 +25,8 @@
  * recorded when the node was made, or the answer is ESTALE.  An object
  * that lost its last name while the kernel still knows it (unlinked but
  * open, or an anonymous copy-up) is pinned: its fds are never closed.
+ * So is an O_TMPFILE file, which has had no name yet: its name is ""
+ * until a link gives it one.
  *
  * Locks.  fs->table_lock guards both hash tables and every node's nlookup
  * and refs; busy and clock are atomics.  node->lock guards the node's
@@ -157,6 +159,8 @@ struct entry {
 	char		*lowerpath;	/* if lower >= 0; owned */
 	int		 whiteout;	/* upper has a whiteout at name */
 	int		 metacopy;	/* upper is metadata, lower the data */
+	int		 unnamed;	/* an O_TMPFILE file, never named yet:
+					   its node is made pinned */
 };
 
 /* node.c */
@@ -211,6 +215,7 @@ int		 dir_read(struct fs *, struct node *, off_t,
 #define COPYUP_META	0x2	/* metadata is all the caller changes */
 int		 copy_up(struct fs *, struct node *, int flags);
 int		 reopen(struct fs *, int fd, int flags);
+int		 link_fd(int fd, int dirfd, const char *);
 int		 link_up(struct fs *, int fd, struct node *p, const char *);
 int		 index_link_up(struct fs *, struct node *p, const char *,
 		    int lfd);
@@ -253,6 +258,9 @@ void		 trace_open(struct fs *, fuse_req_t, struct node *, int flags,
 		    int layer);
 void		 trace_node(struct fs *, fuse_req_t, struct node *, int op);
 
+/* loop.c: is this thread serving a FUSE_TMPFILE relabelled FUSE_CREATE? */
+int		 loop_tmpfile(void);
+
 /* ops.c */
 extern const struct fuse_lowlevel_ops opfs_ops;
 /* What a new object is to be. */
@@ -261,6 +269,7 @@ struct newobj {
 	dev_t			 rdev;
 	const char		*target;	/* symlinks */
 	struct fuse_file_info	*fi;		/* create: open flags in */
+	int			 tmpfile;	/* create: O_TMPFILE, no name */
 	int			 fd;		/* create: open fd out */
 	int			 made;		/* make_obj created it */
 };

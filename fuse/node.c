@@ -508,6 +508,7 @@ node_make(struct fs *fs, struct node *parent, const char *name,
 	}
 	n->lowerpath = e->lowerpath;
 	n->metacopy = e->metacopy;
+	n->pinned = e->unnamed;
 	e->upper = e->lower = -1;
 	e->lowerpath = NULL;
 	nodes_add(fs, n);

@@ -568,6 +568,60 @@ do_create(struct fs *fs, struct node *p, const char *name, struct newobj *o,
 	return node_make(fs, p, name, &e, MAKE_LOOKUP, out);
 }
 
+/*
+ * Make an O_TMPFILE file for p, as o asks: unnamed in p's upper
+ * directory, so that a link can publish it there or anywhere else in the
+ * upper layer, and the kernel frees it with its last fd if none does.
+ * The node's name is "" and it is pinned, its fds being the only way to
+ * the file.  o->fd is the file, open as the kernel asked, never O_EXCL:
+ * whether it may be linked is the kernel's to say.  *out counts a kernel
+ * lookup.
+ */
+static int
+do_tmpfile(struct fs *fs, struct node *p, struct newobj *o, uid_t uid,
+    gid_t gid, struct node **out)
+{
+	struct stat pst;
+	struct entry e;
+	mode_t perm;
+	int error = 0, flags, pu;
+
+	if ((error = copy_up(fs, p, 0)) != 0)
+		return error;
+	if ((pu = node_fd(fs, p, UP)) < 0)
+		return -pu;
+	if (fstatat(pu, "", &pst, AT_EMPTY_PATH) == -1 ||
+	    (error = rec_stat(fs, pu, &pst)) != 0)
+		return error ? error : errno;
+	if (pst.st_mode & S_ISGID)
+		gid = pst.st_gid;
+	perm = fs->records ? layer_rec_diskmode(o->mode) : o->mode & 07777;
+	flags = (o->fi->flags & ~(O_TMPFILE | O_CREAT | O_EXCL | O_NOFOLLOW)) |
+	    O_TMPFILE | O_CLOEXEC;
+	if ((o->fd = openat(pu, ".", flags, perm)) == -1)
+		return errno;
+	if (fs->records)
+		error = rec_make(fs, o->fd, "", o->mode, 0, NULL, uid, gid);
+	else if ((uid != 0 || gid != 0) && fchown(o->fd, uid, gid) == -1)
+		error = errno;
+	/* chown cleared setuid and setgid. */
+	else if ((o->mode & 07000) && fchmod(o->fd, o->mode & 07777) == -1)
+		error = errno;
+	if (error != 0)
+		return error;
+	memset(&e, 0, sizeof(e));
+	e.lower = -1;
+	e.unnamed = 1;
+	if ((e.upper = reopen(fs, o->fd, O_PATH)) < 0)
+		return -e.upper;
+	if (fstatat(e.upper, "", &e.st, AT_EMPTY_PATH) == -1) {
+		error = errno;
+		entry_free(&e);
+		return error;
+	}
+	return node_make(fs, p, "", &e, MAKE_LOOKUP, out);
+}
+
 static void
 create_common(fuse_req_t req, fuse_ino_t parent, const char *name,
     struct newobj *o)
@@ -584,7 +638,11 @@ create_common(fuse_req_t req, fuse_ino_t parent, const char *name,
 		fuse_reply_err(req, ESTALE);
 		return;
 	}
-	if ((error = do_create(fs, p, name, o, ctx->uid, ctx->gid, &n)) != 0) {
+	if (o->tmpfile)
+		error = do_tmpfile(fs, p, o, ctx->uid, ctx->gid, &n);
+	else
+		error = do_create(fs, p, name, o, ctx->uid, ctx->gid, &n);
+	if (error != 0) {
 		if (o->fd >= 0)
 			close(o->fd);
 		fuse_reply_err(req, error);
@@ -648,7 +706,8 @@ static void
 op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
     struct fuse_file_info *fi)
 {
-	struct newobj o = { .mode = S_IFREG | (mode & 07777), .fi = fi };
+	struct newobj o = { .mode = S_IFREG | (mode & 07777), .fi = fi,
+	    .tmpfile = loop_tmpfile() };
 
 	create_common(req, parent, name, &o);
 }
@@ -1052,6 +1111,25 @@ op_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 	node_put(fs, a.np);
 }
 
+/*
+ * A name no object had before: the node of an O_TMPFILE file takes its
+ * first, and with it a way to be reopened, so it need not stay pinned.
+ */
+static void
+name_unnamed(struct fs *fs, struct node *n, struct node *p,
+    const char *name)
+{
+	char *nm;
+
+	pthread_mutex_lock(&n->lock);
+	if (n->parent != NULL && n->name[0] == '\0' &&
+	    (nm = strdup(name)) != NULL) {
+		node_moved(fs, n, p, nm);
+		n->pinned = 0;
+	}
+	pthread_mutex_unlock(&n->lock);
+}
+
 static int
 do_link(struct fs *fs, struct node *n, struct node *p, const char *name)
 {
@@ -1073,16 +1151,15 @@ do_link(struct fs *fs, struct node *n, struct node *p, const char *name)
 	} else if (lower_has(fs, p, name))
 		return EEXIST;
 	if (!whiteout)
-		return linkat(nu, "", pu, name, AT_EMPTY_PATH) == -1 ?
-		    errno : 0;
-	if ((error = work_name(fs, tmp, sizeof(tmp))) != 0)
-		return error;
-	if (linkat(nu, "", fs->workfd, tmp, AT_EMPTY_PATH) == -1)
-		return errno;
-	if (renameat(fs->workfd, tmp, pu, name) == -1) {
+		error = link_fd(nu, pu, name);
+	else if ((error = work_name(fs, tmp, sizeof(tmp))) == 0 &&
+	    (error = link_fd(nu, fs->workfd, tmp)) == 0 &&
+	    renameat(fs->workfd, tmp, pu, name) == -1) {
 		error = errno;
 		unlinkat(fs->workfd, tmp, 0);
 	}
+	if (error == 0)
+		name_unnamed(fs, n, p, name);
 	return error;
 }
 

@@ -417,33 +417,46 @@ cmd_creat(int argc, char **argv)
 }
 
 /*
- * tmpfile DIR MODE DATA [P]: an O_TMPFILE file in DIR, DATA written to it,
- * then linked in as P if given (the way installers publish a file).
+ * tmpfile [-x] DIR MODE DATA [P]: an O_TMPFILE file in DIR (-x: with
+ * O_EXCL, never to be linked), DATA written to it, then linked in as P if
+ * given (the way installers publish a file).  Prints the link count the
+ * open file had before the link: "ok nlink=0".
  */
 static int
 cmd_tmpfile(int argc, char **argv)
 {
+	struct stat st;
 	char proc[64];
-	int fd;
+	int fd, e, flags = O_TMPFILE | O_RDWR;
 
+	if (argc > 0 && strcmp(argv[0], "-x") == 0) {
+		flags |= O_EXCL;
+		argc--;
+		argv++;
+	}
 	if (argc < 3 || argc > 4)
-		usage("tmpfile DIR MODE DATA [P]");
-	if ((fd = open(argv[0], O_TMPFILE | O_RDWR, parse_mode(argv[1]))) == -1)
+		usage("tmpfile [-x] DIR MODE DATA [P]");
+	if ((fd = open(argv[0], flags, parse_mode(argv[1]))) == -1)
 		return fail();
 	if (write_all(fd, argv[2]) == -1)
 		return 1;
+	if (fstat(fd, &st) == -1)
+		goto fail;
 	if (argc == 4) {
 		snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
 		if (linkat(AT_FDCWD, proc, AT_FDCWD, argv[3],
-		    AT_SYMLINK_FOLLOW) == -1) {
-			int e = errno;
-
-			close(fd);
-			errno = e;
-			return fail();
-		}
+		    AT_SYMLINK_FOLLOW) == -1)
+			goto fail;
 	}
-	return result(close(fd));
+	if (close(fd) == -1)
+		return fail();
+	printf("ok nlink=%lu\n", (unsigned long)st.st_nlink);
+	return 0;
+fail:
+	e = errno;
+	close(fd);
+	errno = e;
+	return fail();
 }
 
 /* pwrite P OFF DATA: write DATA at OFF without truncating. */

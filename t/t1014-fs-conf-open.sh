@@ -95,21 +95,22 @@ test_conf 'creat truncates an existing file and creates a new one' '
 	expect EISDIR creat "$X/d" 0644
 '
 
-# O_TMPFILE: skipped only where the host filesystem refuses it.
-# overpackfs: libfuse 3.14 has no tmpfile operation (overpackfs(8) CAVEATS);
-# the case stays visible as a TODO there.
-otodo=
-[ "$OVERPACK_TEST_FS" = overpackfs ] && otodo='lower upper copied'
+# O_TMPFILE: skipped only where the host filesystem refuses it.  The file
+# has no link until linkat gives it one; with O_EXCL it never gets one.
 if "$OPSYSCALL" tmpfile "$TRASH" 0600 probe >/dev/null; then
-	test_conf_todo 'O_TMPFILE makes an unnamed file that linkat publishes' \
-	    "$otodo" 'libfuse 3.14 has no tmpfile operation' '
-		expect ok tmpfile "$X/tmp" 0640 "" &&
+	test_conf 'O_TMPFILE makes an unnamed file that linkat publishes' '
+		expect "ok nlink=0" tmpfile "$X/tmp" 0640 "" &&
 		test -z "$(ls -A "$X/tmp")" &&
-		expect ok tmpfile "$X/tmp" 0640 published "$X/tmp/pub" &&
+		expect "ok nlink=0" tmpfile "$X/tmp" 0640 published "$X/tmp/pub" &&
 		expect "ok published" read "$X/tmp/pub" &&
-		expect "ok type=reg mode=0640 nlink=1" lstat "$X/tmp/pub" type mode nlink &&
+		expect "ok type=reg mode=0640 nlink=1 size=9" lstat "$X/tmp/pub" type mode nlink size &&
+		expect "ok nlink=0" tmpfile "$X/tmp" 0600 across "$X/d/across" &&
+		expect "ok across" read "$X/d/across" &&
+		expect ENOENT tmpfile -x "$X/tmp" 0600 never "$X/tmp/never" &&
+		expect ENOENT lstat "$X/tmp/never" &&
 		expect ENOTDIR tmpfile "$X/nofol" 0600 "" &&
-		expect EEXIST tmpfile "$X/tmp" 0640 again "$X/tmp/pub"
+		expect EEXIST tmpfile "$X/tmp" 0640 again "$X/tmp/pub" &&
+		expect "ok published" read "$X/tmp/pub"
 	'
 else
 	test_skip "the host filesystem refuses O_TMPFILE"

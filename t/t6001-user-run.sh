@@ -28,6 +28,8 @@ chmod 0755 /opt/optest/bin/ping2
 setcap cap_net_raw+ep /opt/optest/bin/ping2
 ln -s tool /opt/optest/bin/link
 EOS
+# And a file written unnamed (O_TMPFILE) and then published with linkat.
+echo "\"$OPSYSCALL\" tmpfile /opt/optest/share 0644 unnamed /opt/optest/share/published >/dev/null" >>install.sh
 cp install.sh "$TRASH/$U/" && chmod 644 "$TRASH/$U/install.sh"
 
 # "mode owner group size name" of each entry, times left out.
@@ -57,7 +59,8 @@ test_expect_success 'the package carries those owners, modes and the fifo' '
 	grep -E "^-rwsr-xr-x .* root +root .* \./opt/optest/bin/tool$" list &&
 	grep -E "^-rw-r----- .* bin +bin .* \./opt/optest/share/data$" list &&
 	grep -E "^prw--w---- .* root +daemon .* \./opt/optest/share/fifo$" list &&
-	grep -E "^lrwxrwxrwx .* \./opt/optest/bin/link -> tool$" list
+	grep -E "^lrwxrwxrwx .* \./opt/optest/bin/link -> tool$" list &&
+	grep -E "^-rw-r--r-- .* root +root +7 .* \./opt/optest/share/published$" list
 '
 test_expect_success 'the capability is a v2 one, valid on any host' '
 	mkdir x &&
