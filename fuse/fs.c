@@ -138,6 +138,7 @@ opfs_new(const struct opfs_config *cfg, struct fuse_args *args)
 	fs->workfd = cfg->workfd;
 	fs->indexfd = -1;
 	pthread_mutex_init(&fs->index_lock, NULL);
+	pthread_mutex_init(&fs->handle_lock, NULL);
 	fs->timeout = cfg->timeout > 0 ? cfg->timeout : 86400.0;
 	if ((fs->strict = cfg->strict) != 0)
 		fs->timeout = 0;
@@ -222,6 +223,7 @@ opfs_free(struct opfs *o)
 		return;
 	if (fs->se != NULL)
 		fuse_session_destroy(fs->se);
+	handles_free(fs);
 	if (fs->nodes != NULL)
 		node_table_free(fs);	/* the root is in it */
 	close(fs->lowerfd);
@@ -230,5 +232,6 @@ opfs_free(struct opfs *o)
 	if (fs->indexfd >= 0)
 		close(fs->indexfd);
 	pthread_mutex_destroy(&fs->index_lock);
+	pthread_mutex_destroy(&fs->handle_lock);
 	free(fs);
 }

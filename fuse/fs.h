@@ -51,6 +51,7 @@
 enum { UP = 0, LO = 1 };		/* layer index */
 
 struct dirlist;
+struct handle;
 struct node;
 
 /*
@@ -143,6 +144,9 @@ struct fs {
 					   an indexed copy and its nlink
 					   xattr's update, or a read of
 					   both, happen under it */
+
+	pthread_mutex_t	 handle_lock;	/* taken alone */
+	struct handle	*handles;	/* open files; handle_lock */
 
 	pthread_mutex_t	 lru_lock;
 	struct node	*hand;		/* CLOCK hand; lru_lock */
@@ -263,6 +267,7 @@ int		 loop_tmpfile(void);
 
 /* ops.c */
 extern const struct fuse_lowlevel_ops opfs_ops;
+void		 handles_free(struct fs *);
 /* What a new object is to be. */
 struct newobj {
 	mode_t			 mode;	/* type and permissions */

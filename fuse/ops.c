@@ -39,12 +39,13 @@ struct handle {
 	int		 oldfd;		/* the lower fd after a move, or -1 */
 	int		 flags;		/* open(2) flags */
 	unsigned char	 lower;		/* lock; fd is on the lower file */
+	struct handle	*prev, *next;	/* fs->handles; fs->handle_lock */
 };
 
 #define HANDLE(fi)	((struct handle *)(uintptr_t)(fi)->fh)
 
 static struct handle *
-handle_new(struct node *n, int fd, int flags, int lower)
+handle_new(struct fs *fs, struct node *n, int fd, int flags, int lower)
 {
 	struct handle *h;
 
@@ -56,17 +57,42 @@ handle_new(struct node *n, int fd, int flags, int lower)
 	h->oldfd = -1;
 	h->flags = flags;
 	h->lower = lower;
+	pthread_mutex_lock(&fs->handle_lock);
+	if ((h->next = fs->handles) != NULL)
+		h->next->prev = h;
+	fs->handles = h;
+	pthread_mutex_unlock(&fs->handle_lock);
 	return h;
 }
 
 static void
-handle_free(struct handle *h)
+handle_free(struct fs *fs, struct handle *h)
 {
+	pthread_mutex_lock(&fs->handle_lock);
+	if (h->prev != NULL)
+		h->prev->next = h->next;
+	else
+		fs->handles = h->next;
+	if (h->next != NULL)
+		h->next->prev = h->prev;
+	pthread_mutex_unlock(&fs->handle_lock);
 	close(h->fd);
 	if (h->oldfd >= 0)
 		close(h->oldfd);
 	pthread_mutex_destroy(&h->lock);
 	free(h);
+}
+
+/*
+ * The files the kernel never released.  When the session ends with files
+ * still open, the kernel drops the RELEASE requests it has not yet
+ * handed over; the loop has returned, so nothing else uses them.
+ */
+void
+handles_free(struct fs *fs)
+{
+	while (fs->handles != NULL)
+		handle_free(fs, fs->handles);
 }
 
 /* The fd to read through: the upper copy's, once there is one. */
@@ -656,7 +682,7 @@ create_common(fuse_req_t req, fuse_ino_t parent, const char *name,
 		struct handle *h;
 
 		fill_entry(fs, &ep, n, &st);
-		if ((h = handle_new(n, o->fd, o->fi->flags, 0)) == NULL) {
+		if ((h = handle_new(fs, n, o->fd, o->fi->flags, 0)) == NULL) {
 			close(o->fd);
 			node_forget(fs, n, 1);
 			fuse_reply_err(req, ENOMEM);
@@ -664,7 +690,7 @@ create_common(fuse_req_t req, fuse_ino_t parent, const char *name,
 			o->fi->fh = (uintptr_t)h;
 			o->fi->keep_cache = 1;
 			if (fuse_reply_create(req, &ep, o->fi) != 0) {
-				handle_free(h);
+				handle_free(fs, h);
 				node_forget(fs, n, 1);
 			}
 		}
@@ -1211,7 +1237,7 @@ op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		if ((fd = node_fd(fs, n, layer)) < 0 ||
 		    (fd = reopen(fs, fd, fi->flags)) < 0)
 			error = -fd;
-		else if ((h = handle_new(n, fd, fi->flags, layer == LO)) ==
+		else if ((h = handle_new(fs, n, fd, fi->flags, layer == LO)) ==
 		    NULL) {
 			close(fd);
 			error = ENOMEM;
@@ -1225,7 +1251,7 @@ op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		/* Only this mount changes the file: its cached pages hold. */
 		fi->keep_cache = 1;
 		if (fuse_reply_open(req, fi) != 0)
-			handle_free(h);
+			handle_free(fs, h);
 	}
 	node_put(fs, n);
 }
@@ -1274,7 +1300,7 @@ op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 static void
 op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	handle_free(HANDLE(fi));
+	handle_free(FS(req), HANDLE(fi));
 	fuse_reply_err(req, 0);
 }
 

@@ -28,9 +28,14 @@ chmod 0755 /opt/optest/bin/ping2
 setcap cap_net_raw+ep /opt/optest/bin/ping2
 ln -s tool /opt/optest/bin/link
 EOS
-# And a file written unnamed (O_TMPFILE) and then published with linkat.
-echo "\"$OPSYSCALL\" tmpfile /opt/optest/share 0644 unnamed /opt/optest/share/published >/dev/null" >>install.sh
-cp install.sh "$TRASH/$U/" && chmod 644 "$TRASH/$U/install.sh"
+# And a file written unnamed (O_TMPFILE) and then published with linkat,
+# by a copy of op-syscall in the working directory: the build tree need
+# not be visible inside (under /tmp it is not).
+cat >>install.sh <<'EOS'
+./op-syscall tmpfile /opt/optest/share 0644 unnamed /opt/optest/share/published >/dev/null
+EOS
+cp "$OPSYSCALL" op-syscall
+cp install.sh op-syscall "$TRASH/$U/" && chmod 644 "$TRASH/$U/install.sh"
 
 # "mode owner group size name" of each entry, times left out.
 entries() { bsdtar -tvf "$1" | awk '{ $2 = ""; $6 = $7 = $8 = ""; print }' | sort; }
