@@ -6,6 +6,8 @@
 
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
+#include <linux/magic.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -17,6 +19,29 @@
 #include "fs.h"
 #include "layer.h"
 #include "opfs.h"
+
+/*
+ * Does close(2) on the upper filesystem tell nothing that FLUSH could
+ * report?  True of the local filesystems whose files have no flush
+ * operation; a network filesystem's close can report a failed write.
+ */
+static int
+close_says_nothing(int fd)
+{
+	struct statfs sfs;
+
+	if (fstatfs(fd, &sfs) == -1)
+		return 0;
+	switch (sfs.f_type) {
+	case EXT4_SUPER_MAGIC:		/* ext2 and ext3 too */
+	case XFS_SUPER_MAGIC:
+	case BTRFS_SUPER_MAGIC:
+	case TMPFS_MAGIC:
+		return 1;
+	default:
+		return 0;
+	}
+}
 
 /*
  * Raise the fd limit as far as the kernel lets, and keep node fds to half
@@ -151,6 +176,7 @@ opfs_new(const struct opfs_config *cfg, struct fuse_args *args)
 		goto fail;
 	}
 	fs->workdev = wst.st_dev;
+	fs->noflush = close_says_nothing(fs->upperfd);
 	if (access("/proc/self/fd", X_OK) == -1) {
 		error = errno;	/* reopen() and xattrs need it */
 		goto fail;

@@ -119,6 +119,9 @@ struct fs {
 	dev_t		 workdev;	/* upper and work must share it */
 	double		 timeout;	/* entry and attr cache, seconds */
 	int		 no_opendir;	/* the kernel can skip OPENDIR */
+	int		 noflush;	/* closing an upper file reports
+					   nothing: the kernel need not send
+					   FLUSH */
 	int		 records;	/* owners=xattr: owner, mode and type
 					   kept as records (see layer.h) */
 	uid_t		 diskuid;	/* records: the upper root's owner */

@@ -689,6 +689,7 @@ create_common(fuse_req_t req, fuse_ino_t parent, const char *name,
 		} else {
 			o->fi->fh = (uintptr_t)h;
 			o->fi->keep_cache = 1;
+			o->fi->noflush = fs->noflush;
 			if (fuse_reply_create(req, &ep, o->fi) != 0) {
 				handle_free(fs, h);
 				node_forget(fs, n, 1);
@@ -1250,6 +1251,8 @@ op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		fi->fh = (uintptr_t)h;
 		/* Only this mount changes the file: its cached pages hold. */
 		fi->keep_cache = 1;
+		/* A FLUSH would close a dup of the fd, which tells nothing. */
+		fi->noflush = layer == LO || fs->noflush;
 		if (fuse_reply_open(req, fi) != 0)
 			handle_free(fs, h);
 	}
