@@ -6,7 +6,8 @@
  * capabilities included, after the chown that would clear them) and times,
  * then fsync'd and renamed into place.  A crash at any point leaves either
  * no upper object or a complete one; scratch names in the work directory
- * are cleared at the next mount.
+ * are cleared at the next mount.  A volatile mount (fs->nosync) skips the
+ * fsync: its mark in the work directory stands in for it (see fs.c).
  *
  * The lower object is only ever opened O_RDONLY (or O_PATH), through
  * reopen(); that, and the read-only mount of the lower tree, is what keeps
@@ -712,7 +713,8 @@ build_copy(struct fs *fs, struct node *n, int lfd, const struct stat *st,
 		goto out;
 	}
 	if (out >= 0 && st->st_size > 0 &&
-	    !(flags & (COPYUP_NODATA | COPYUP_META)) && fsync(out) == -1)
+	    !(flags & (COPYUP_NODATA | COPYUP_META)) && !fs->nosync &&
+	    fsync(out) == -1)
 		error = errno;
 out:
 	if (in >= 0)
@@ -863,7 +865,7 @@ data_copy_up(struct fs *fs, int lfd, int ufd, int flags)
 	} else if ((in = reopen(fs, lfd, O_RDONLY)) < 0)
 		error = -in;
 	else if ((error = copy_data(in, out, ust.st_size)) == 0 &&
-	    ust.st_size > 0 && fsync(out) == -1)
+	    ust.st_size > 0 && !fs->nosync && fsync(out) == -1)
 		error = errno;
 	ts[0] = ust.st_atim;
 	ts[1] = ust.st_mtim;

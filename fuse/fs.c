@@ -76,7 +76,8 @@ raise_nofile(struct fs *fs)
 
 /*
  * Remove what a crashed instance left in the work directory: all but the
- * index, which outlives mounts (see copyup.c).
+ * index, which outlives mounts (see copyup.c), and a volatile mount's
+ * mark, which says whether the layer can be trusted.
  */
 static int
 clean_work(struct fs *fs)
@@ -95,10 +96,88 @@ clean_work(struct fs *fs)
 	while (error == 0 && (de = readdir(d)) != NULL)
 		if (strcmp(de->d_name, ".") != 0 &&
 		    strcmp(de->d_name, "..") != 0 &&
-		    strcmp(de->d_name, LAYER_INDEX_DIR) != 0)
+		    strcmp(de->d_name, LAYER_INDEX_DIR) != 0 &&
+		    strcmp(de->d_name, LAYER_VOLATILE_MARK) != 0)
 			error = dir_purge(fs, fs->workfd, de->d_name);
 	closedir(d);
 	return error;
+}
+
+/* This boot's id, 36 characters and a NUL. */
+static int
+boot_id(char id[37])
+{
+	ssize_t n;
+	int fd;
+
+	if ((fd = open("/proc/sys/kernel/random/boot_id", O_RDONLY |
+	    O_CLOEXEC)) == -1)
+		return errno;
+	n = read(fd, id, 36);
+	close(fd);
+	if (n != 36)
+		return EIO;
+	id[36] = '\0';
+	return 0;
+}
+
+/*
+ * Before any mount writes: a volatile mount's mark left from an earlier
+ * boot means the machine went down while the layer was written without
+ * waiting for the disk, so writes may be lost (EUCLEAN).  One from this
+ * boot (a daemon that was killed) only means the page cache still holds
+ * them: sync.  A volatile mount then leaves its own mark, on disk before
+ * anything else is written.
+ */
+static int
+volatile_begin(struct fs *fs)
+{
+	char id[37], old[37];
+	ssize_t n;
+	int fd, error = 0;
+
+	if ((error = boot_id(id)) != 0)
+		return error;
+	if ((fd = openat(fs->workfd, LAYER_VOLATILE_MARK, O_RDONLY |
+	    O_NOFOLLOW | O_CLOEXEC)) >= 0) {
+		n = read(fd, old, 36);
+		close(fd);
+		if (n != 36 || memcmp(old, id, 36) != 0)
+			return EUCLEAN;
+		if (syncfs(fs->upperfd) == -1)
+			return errno;
+		if (!fs->nosync && (unlinkat(fs->workfd, LAYER_VOLATILE_MARK,
+		    0) == -1 || fsync(fs->workfd) == -1))
+			return errno;
+	} else if (errno != ENOENT)
+		return errno;
+	if (!fs->nosync)
+		return 0;
+	if ((fd = openat(fs->workfd, "#volatile", O_WRONLY | O_CREAT |
+	    O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600)) == -1)
+		return errno;
+	if (write(fd, id, 36) != 36 || fsync(fd) == -1)
+		error = errno ? errno : EIO;
+	if (close(fd) == -1 && error == 0)
+		error = errno;
+	if (error == 0 && (renameat(fs->workfd, "#volatile", fs->workfd,
+	    LAYER_VOLATILE_MARK) == -1 || fsync(fs->workfd) == -1))
+		error = errno;
+	return error;
+}
+
+int
+opfs_finish(struct opfs *o)
+{
+	struct fs *fs = (struct fs *)o;
+
+	if (!fs->nosync)
+		return 0;
+	if (syncfs(fs->upperfd) == -1 ||
+	    unlinkat(fs->workfd, LAYER_VOLATILE_MARK, 0) == -1 ||
+	    fsync(fs->workfd) == -1)
+		return -1;
+	return 0;
 }
 
 static int
@@ -177,6 +256,7 @@ opfs_new(const struct opfs_config *cfg, struct fuse_args *args)
 	}
 	fs->workdev = wst.st_dev;
 	fs->noflush = close_says_nothing(fs->upperfd);
+	fs->nosync = cfg->nosync;
 	if (access("/proc/self/fd", X_OK) == -1) {
 		error = errno;	/* reopen() and xattrs need it */
 		goto fail;
@@ -186,7 +266,9 @@ opfs_new(const struct opfs_config *cfg, struct fuse_args *args)
 		fs->maxfds = cfg->maxfds < 8 ? 8 : cfg->maxfds;
 	/* Modes come from the kernel with the caller's umask applied. */
 	umask(0);
-	if ((error = clean_work(fs)) != 0 || (error = index_init(fs)) != 0 ||
+	if ((error = clean_work(fs)) != 0 ||
+	    (error = volatile_begin(fs)) != 0 ||
+	    (error = index_init(fs)) != 0 ||
 	    (error = make_root(fs)) != 0)
 		goto fail;
 	fs->idmax = cfg->idmax;

@@ -119,6 +119,8 @@ struct fs {
 	dev_t		 workdev;	/* upper and work must share it */
 	double		 timeout;	/* entry and attr cache, seconds */
 	int		 no_opendir;	/* the kernel can skip OPENDIR */
+	int		 nosync;	/* volatile: no copy-up and no
+					   fsync(2) waits for the disk */
 	int		 noflush;	/* closing an upper file reports
 					   nothing: the kernel need not send
 					   FLUSH */

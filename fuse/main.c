@@ -21,6 +21,7 @@
 
 #include <fuse_lowlevel.h>
 
+#include "layer.h"
 #include "opfs.h"
 #include "tree.h"
 
@@ -31,6 +32,7 @@ struct options {
 	char	*timeout;
 	char	*maxfds;
 	char	*owners;
+	int	 nosync;
 };
 
 #define OPT(t, p) { t, offsetof(struct options, p), 1 }
@@ -41,6 +43,7 @@ static const struct fuse_opt option_spec[] = {
 	OPT("timeout=%s", timeout),
 	OPT("maxfds=%s", maxfds),
 	OPT("owners=%s", owners),
+	{ "volatile", offsetof(struct options, nosync), 1 },
 	FUSE_OPT_END
 };
 
@@ -48,8 +51,8 @@ static void
 usage(FILE *fp)
 {
 	fprintf(fp, "usage: overpackfs [-f] [-d] -o lowerdir=DIR,upperdir=DIR,"
-	    "workdir=DIR[,timeout=SEC][,maxfds=N][,owners=host|xattr]\n"
-	    "\t\t  MOUNTPOINT\n");
+	    "workdir=DIR[,timeout=SEC][,maxfds=N]\n"
+	    "\t\t  [,owners=host|xattr][,volatile] MOUNTPOINT\n");
 }
 
 /* The base: a read-only clone of its mount tree where we may make one. */
@@ -229,7 +232,15 @@ main(int argc, char *argv[])
 			goto out;
 		}
 	}
-	if ((fs = opfs_new(&cfg, &args)) == NULL) {
+	cfg.nosync = opts.nosync;
+	if ((fs = opfs_new(&cfg, &args)) == NULL && errno == EUCLEAN) {
+		fprintf(stderr, "overpackfs: upperdir '%s' was being written "
+		    "by a volatile mount when the machine went down, so writes "
+		    "may be lost; remove '%s/%s' to mount it anyway\n",
+		    opts.upperdir, opts.workdir, LAYER_VOLATILE_MARK);
+		cfg.lowerfd = cfg.upperfd = cfg.workfd = -1;	/* closed */
+		goto out;
+	} else if (fs == NULL) {
 		fprintf(stderr, "overpackfs: cannot start on upperdir '%s': "
 		    "%s\n", opts.upperdir, strerror(errno));
 		cfg.lowerfd = cfg.upperfd = cfg.workfd = -1;	/* closed */
@@ -247,6 +258,11 @@ main(int argc, char *argv[])
 	}
 	status = opfs_loop(fs) == -1 ? 1 : 0;
 	opfs_unmount(fs);
+	if (status == 0 && opfs_finish(fs) == -1) {
+		fprintf(stderr, "overpackfs: cannot write upperdir '%s' to "
+		    "disk: %s\n", opts.upperdir, strerror(errno));
+		status = 1;
+	}
 out:
 	opfs_free(fs);
 	if (cfg.lowerfd >= 0)

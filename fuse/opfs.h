@@ -40,6 +40,9 @@ struct opfs_config {
 					   attributes, listings or links:
 					   every access reaches the filesystem
 					   (and the trace) */
+	int		 nosync;	/* volatile: copy-ups and fsync(2)
+					   never wait for the disk; see
+					   opfs_finish */
 	struct opfs_trace *trace;	/* access log, or NULL; the caller's */
 	struct opfs_filter *filter;	/* base objects shown, or NULL for
 					   all; the caller's */
@@ -57,7 +60,19 @@ struct opfs_config {
  * opfs_exit alone does not wake threads blocked reading /dev/fuse:
  * unmount (or detach the mount point) to make opfs_loop return.
  */
+/*
+ * With nosync, opfs_new marks the work directory volatile before anything
+ * is written, and opfs_finish, called once the loop has returned, makes
+ * what was written durable (syncfs(2) of the upper layer) and removes the
+ * mark: -1 with errno if the disk could not take it, the mark then
+ * staying.  A mark left by an earlier boot means the machine went down
+ * while the layer was being written without waiting for the disk:
+ * opfs_new refuses the layer with EUCLEAN, volatile or not.  One left in
+ * this boot (a daemon that was killed) only means a syncfs first.
+ * Without nosync opfs_finish does nothing.
+ */
 struct opfs	*opfs_new(const struct opfs_config *, struct fuse_args *);
+int		 opfs_finish(struct opfs *);
 int		 opfs_mount(struct opfs *, const char *mountpoint);
 int		 opfs_loop(struct opfs *);	/* until unmounted or exited */
 void		 opfs_exit(struct opfs *);	/* ask the loop to return */

@@ -104,6 +104,12 @@ int	layer_clear_redirect(int dirfd, const char *name);
 int	layer_get_nlink(int dirfd, const char *name, int *diff);
 int	layer_set_nlink(int dirfd, const char *name, int diff);
 
+/*
+ * In the work directory while a volatile mount (one that never waits for
+ * the disk) may have written to the layer: the boot id it was made in.
+ */
+#define LAYER_VOLATILE_MARK	"volatile"
+
 /* The index directory, in the work directory. */
 #define LAYER_INDEX_DIR		"index"
 #define LAYER_INDEX_KEYLEN	256	/* a key and its NUL fit in this */

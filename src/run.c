@@ -653,6 +653,29 @@ child_main(struct run *r, struct sources *src, int goread, int repfd,
 /* I: pid 1 of the session                                            */
 /* ------------------------------------------------------------------ */
 
+/* Why opfs_new failed, said for the layer it was given. */
+static void
+warn_opfs_new(struct run *r)
+{
+	if (errno == EUCLEAN)
+		warnx("the upper layer '%s' was being written when the "
+		    "machine went down, so writes may be lost: start afresh, "
+		    "or remove '%s/%s' to use it anyway", r->upper, r->work,
+		    LAYER_VOLATILE_MARK);
+	else
+		warn("cannot start the overlay filesystem on '%s'", r->upper);
+}
+
+/* The session never waits for the disk (volatile); its end does. */
+static int
+finish_fs(struct run *r, struct opfs *fs)
+{
+	if (opfs_finish(fs) == 0)
+		return 0;
+	warn("cannot write the upper layer '%s' to disk", r->upper);
+	return -1;
+}
+
 static void *
 loop_thread(void *arg)
 {
@@ -1016,8 +1039,11 @@ init_main(struct run *r, int deathfd)
 		    opfs_trace_new(r->tracefd, r->mnt)) == NULL)
 			err(EXIT_RUNFAIL, "cannot start the trace '%s'",
 			    r->trace);
-		if ((fs = opfs_new(&cfg, &args)) == NULL)
-			err(EXIT_RUNFAIL, "cannot start the overlay filesystem");
+		cfg.nosync = 1;
+		if ((fs = opfs_new(&cfg, &args)) == NULL) {
+			warn_opfs_new(r);
+			_exit(EXIT_RUNFAIL);
+		}
 		if (opfs_mount(fs, r->mnt) == -1)
 			err(EXIT_RUNFAIL, "cannot mount the overlay filesystem "
 			    "on '%s'", r->mnt);
@@ -1084,6 +1110,8 @@ init_main(struct run *r, int deathfd)
 		joined = pthread_timedjoin_np(loop, NULL, &ts) == 0;
 		if (joined) {
 			opfs_unmount(fs);
+			if (finish_fs(r, fs) == -1)
+				status = EXIT_RUNFAIL;
 			opfs_free(fs);
 			if (trace != NULL &&
 			    (errno = opfs_trace_finish(trace)) != 0)
@@ -1159,11 +1187,12 @@ serve_start(struct run *r, int sock, struct server *sv)
 	    (getenv("OVERPACK_DEBUG") != NULL &&
 	    fuse_opt_add_arg(&args, "-d") == -1))
 		errx(EXIT_RUNFAIL, "out of memory");
+	cfg.nosync = 1;
 	sv->fs = opfs_new(&cfg, &args);
 	fuse_opt_free_args(&args);
 	cfg.lowerfd = cfg.upperfd = cfg.workfd = -1;	/* opfs's or closed */
 	if (sv->fs == NULL) {
-		warn("cannot start the overlay filesystem on '%s'", r->upper);
+		warn_opfs_new(r);
 		goto fail;
 	}
 	/* libfuse takes a mount made elsewhere as /dev/fd/N. */
@@ -1204,12 +1233,14 @@ fail:
 
 /*
  * I is gone, and with its mount namespace the mount: the kernel ends
- * the FUSE connection, so the loop returns.
+ * the FUSE connection, so the loop returns.  -1 if what the session
+ * wrote could not be made durable.
  */
-static void
+static int
 serve_stop(struct run *r, struct server *sv)
 {
 	struct timespec ts;
+	int rc = 0;
 
 	/* I's end is closed, so this returns once a call in hand is made. */
 	pthread_join(sv->answer, NULL);
@@ -1219,6 +1250,7 @@ serve_stop(struct run *r, struct server *sv)
 	ts.tv_sec += 10;
 	if (pthread_timedjoin_np(sv->loop, NULL, &ts) == 0) {
 		opfs_unmount(sv->fs);
+		rc = finish_fs(r, sv->fs);
 		opfs_free(sv->fs);
 		if (sv->trace != NULL &&
 		    (errno = opfs_trace_finish(sv->trace)) != 0)
@@ -1228,6 +1260,7 @@ serve_stop(struct run *r, struct server *sv)
 		warnx("the overlay filesystem did not stop; leaving it");
 	close(sv->treefd);
 	umask(r->umask);
+	return rc;
 }
 
 /*
@@ -1303,7 +1336,7 @@ run_session(struct run *r)
 	siginfo_t si;
 	sigset_t set, old;
 	pid_t ipid;
-	int deathpipe[2], ws, ret, sig;
+	int deathpipe[2], ws, ret, sig, unsynced;
 
 	/* Blocked before the fork: I, as pid 1, must not die of them. */
 	sigemptyset(&set);
@@ -1342,9 +1375,10 @@ run_session(struct run *r)
 			kill(ipid, si.si_signo);
 	}
 	close(deathpipe[1]);
-	if (sv.fs != NULL)
-		serve_stop(r, &sv);
+	unsynced = sv.fs != NULL && serve_stop(r, &sv) == -1;
 	sigprocmask(SIG_SETMASK, &old, NULL);
+	if (unsynced)
+		return EXIT_RUNFAIL;
 	if (WIFSIGNALED(ws)) {
 		warnx("the overlay filesystem died (SIG%s); the upper layer is "
 		    "intact in '%s'", sigabbrev_np(WTERMSIG(ws)) ?

@@ -68,6 +68,20 @@ test_expect_success '-u continues an existing upper layer' '
 	tree_listing "$F" >host.after2 &&
 	test_cmp host.before host.after2
 '
+test_expect_success 'a session waits for the disk once, at its end: no mark is left' '
+	test_path_is_missing .up.work/volatile
+'
+test_expect_success 'a layer whose volatile session the machine lost is refused' '
+	echo 00000000-0000-0000-0000-000000000000 >.up.work/volatile &&
+	test_expect_code 125 "$OVERPACK" run -u up -- sh -c "echo no >$F/lost" \
+		2>err &&
+	grep -q "upper layer .*up. was being written when the machine went down" err &&
+	grep -q "remove .*\.up\.work/volatile. to use it anyway" err &&
+	test_path_is_missing "up$F/lost" &&
+	test "$(cat "up$F/second")" = second &&
+	rm .up.work/volatile &&
+	"$OVERPACK" run -u up -- test -e "$F/second"
+'
 test_expect_failure_status 'a fresh session does not see those changes' 1 '
 	"$OVERPACK" run -- test -e "$E.new" 2>/dev/null
 '
