@@ -527,6 +527,19 @@ unmake_obj(int dirfd, const char *nm, struct newobj *o)
 }
 
 /*
+ * A file this mount just made has no file capability: the kernel's first
+ * question before a write needs no getxattr.  Passes on node_make's
+ * result; *n is read only once node_make has set it.
+ */
+static int
+made_file(int error, struct node **n)
+{
+	if (error == 0 && S_ISREG((*n)->type))
+		__atomic_store_n(&(*n)->nocap, 1, __ATOMIC_RELEASE);
+	return error;
+}
+
+/*
  * Create o as p/name for uid:gid.  Over a whiteout the object is built in
  * the work directory and swapped in, a directory becoming opaque, so the
  * lower entry never shows through.  *out counts a kernel lookup.
@@ -591,7 +604,7 @@ do_create(struct fs *fs, struct node *p, const char *name, struct newobj *o,
 		entry_free(&e);
 		return error;
 	}
-	return node_make(fs, p, name, &e, MAKE_LOOKUP, out);
+	return made_file(node_make(fs, p, name, &e, MAKE_LOOKUP, out), out);
 }
 
 /*
@@ -645,7 +658,7 @@ do_tmpfile(struct fs *fs, struct node *p, struct newobj *o, uid_t uid,
 		entry_free(&e);
 		return error;
 	}
-	return node_make(fs, p, "", &e, MAKE_LOOKUP, out);
+	return made_file(node_make(fs, p, "", &e, MAKE_LOOKUP, out), out);
 }
 
 static void
