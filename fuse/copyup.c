@@ -178,17 +178,30 @@ xpath_put(struct fs *fs, struct xpath *xp)
 	xp->hold = NULL;
 }
 
-/* Copy [0, size) of src to dst, keeping holes. */
+/*
+ * Copy [0, size) of src to dst, keeping holes.  A reflink first, until
+ * the upper filesystem has said it cannot; holes are looked for only in a
+ * file with fewer blocks than bytes.
+ */
 static int
-copy_data(int src, int dst, off_t size)
+copy_data(struct fs *fs, int src, int dst, off_t size)
 {
+	struct stat st;
 	char *buf = NULL;
-	off_t data, hole, in, out;
+	off_t data, hole, in, out = 0;
 	ssize_t n, w;
 	int error = 0, sparse = 1, cfr = 1;
 
-	if (size == 0 || ioctl(dst, FICLONE, src) == 0)
+	if (size == 0)
 		return 0;
+	if (!__atomic_load_n(&fs->noclone, __ATOMIC_RELAXED)) {
+		if (ioctl(dst, FICLONE, src) == 0)
+			return 0;
+		if (errno == EOPNOTSUPP || errno == ENOTTY || errno == EINVAL)
+			__atomic_store_n(&fs->noclone, 1, __ATOMIC_RELAXED);
+	}
+	if (fstat(src, &st) == 0 && st.st_blocks * 512 >= size)
+		sparse = 0;
 	for (data = 0; data < size; data = hole) {
 		if (sparse && (data = lseek(src, data, SEEK_DATA)) == -1) {
 			if (errno == ENXIO)
@@ -241,7 +254,8 @@ copy_data(int src, int dst, off_t size)
 			in += n;
 		}
 	}
-	if (ftruncate(dst, size) == -1)
+	/* A hole at the end, or a source that shrank under us. */
+	if (out != size && ftruncate(dst, size) == -1)
 		error = errno;
 out:
 	free(buf);
@@ -643,7 +657,7 @@ build_copy(struct fs *fs, struct node *n, int lfd, const struct stat *st,
 				error = -in;
 				goto out;
 			}
-			if ((error = copy_data(in, out, st->st_size)) != 0)
+			if ((error = copy_data(fs, in, out, st->st_size)) != 0)
 				goto out;
 		}
 		break;
@@ -864,7 +878,7 @@ data_copy_up(struct fs *fs, int lfd, int ufd, int flags)
 			error = errno;
 	} else if ((in = reopen(fs, lfd, O_RDONLY)) < 0)
 		error = -in;
-	else if ((error = copy_data(in, out, ust.st_size)) == 0 &&
+	else if ((error = copy_data(fs, in, out, ust.st_size)) == 0 &&
 	    ust.st_size > 0 && !fs->nosync && fsync(out) == -1)
 		error = errno;
 	ts[0] = ust.st_atim;

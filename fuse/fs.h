@@ -121,6 +121,8 @@ struct fs {
 	int		 no_opendir;	/* the kernel can skip OPENDIR */
 	int		 nosync;	/* volatile: no copy-up and no
 					   fsync(2) waits for the disk */
+	int		 noclone;	/* the upper filesystem cannot reflink;
+					   atomic */
 	int		 noflush;	/* closing an upper file reports
 					   nothing: the kernel need not send
 					   FLUSH */
