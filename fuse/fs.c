@@ -103,24 +103,6 @@ clean_work(struct fs *fs)
 	return error;
 }
 
-/* This boot's id, 36 characters and a NUL. */
-static int
-boot_id(char id[37])
-{
-	ssize_t n;
-	int fd;
-
-	if ((fd = open("/proc/sys/kernel/random/boot_id", O_RDONLY |
-	    O_CLOEXEC)) == -1)
-		return errno;
-	n = read(fd, id, 36);
-	close(fd);
-	if (n != 36)
-		return EIO;
-	id[36] = '\0';
-	return 0;
-}
-
 /*
  * Before any mount writes: a volatile mount's mark left from an earlier
  * boot means the machine went down while the layer was written without
@@ -132,38 +114,22 @@ boot_id(char id[37])
 static int
 volatile_begin(struct fs *fs)
 {
-	char id[37], old[37];
-	ssize_t n;
-	int fd, error = 0;
-
-	if ((error = boot_id(id)) != 0)
-		return error;
-	if ((fd = openat(fs->workfd, LAYER_VOLATILE_MARK, O_RDONLY |
-	    O_NOFOLLOW | O_CLOEXEC)) >= 0) {
-		n = read(fd, old, 36);
-		close(fd);
-		if (n != 36 || memcmp(old, id, 36) != 0)
-			return EUCLEAN;
+	switch (layer_volatile(fs->workfd)) {
+	case -1:
+		return errno;
+	case LAYER_LOST:
+		return EUCLEAN;
+	case LAYER_UNSYNCED:
 		if (syncfs(fs->upperfd) == -1)
 			return errno;
 		if (!fs->nosync && (unlinkat(fs->workfd, LAYER_VOLATILE_MARK,
 		    0) == -1 || fsync(fs->workfd) == -1))
 			return errno;
-	} else if (errno != ENOENT)
+		break;
+	}
+	if (fs->nosync && layer_volatile_mark(fs->workfd) == -1)
 		return errno;
-	if (!fs->nosync)
-		return 0;
-	if ((fd = openat(fs->workfd, "#volatile", O_WRONLY | O_CREAT |
-	    O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600)) == -1)
-		return errno;
-	if (write(fd, id, 36) != 36 || fsync(fd) == -1)
-		error = errno ? errno : EIO;
-	if (close(fd) == -1 && error == 0)
-		error = errno;
-	if (error == 0 && (renameat(fs->workfd, "#volatile", fs->workfd,
-	    LAYER_VOLATILE_MARK) == -1 || fsync(fs->workfd) == -1))
-		error = errno;
-	return error;
+	return 0;
 }
 
 int

@@ -453,3 +453,66 @@ layer_readlink(int dirfd, const char *name, char *buf, size_t len)
 	close(fd);
 	return n;
 }
+
+/* This boot's id, 36 characters and a NUL; 0 or -1 with errno. */
+static int
+boot_id(char id[37])
+{
+	ssize_t n;
+	int fd;
+
+	if ((fd = open("/proc/sys/kernel/random/boot_id", O_RDONLY |
+	    O_CLOEXEC)) == -1)
+		return -1;
+	n = read(fd, id, 36);
+	close(fd);
+	if (n != 36) {
+		errno = EIO;
+		return -1;
+	}
+	id[36] = '\0';
+	return 0;
+}
+
+int
+layer_volatile(int workfd)
+{
+	char id[37], old[37];
+	ssize_t n;
+	int fd;
+
+	if ((fd = openat(workfd, LAYER_VOLATILE_MARK, O_RDONLY | O_NOFOLLOW |
+	    O_CLOEXEC)) == -1)
+		return errno == ENOENT ? LAYER_SOUND : -1;
+	n = read(fd, old, 36);
+	close(fd);
+	if (boot_id(id) == -1)
+		return -1;
+	return n == 36 && memcmp(old, id, 36) == 0 ? LAYER_UNSYNCED :
+	    LAYER_LOST;
+}
+
+int
+layer_volatile_mark(int workfd)
+{
+	char id[37];
+	int fd, e = 0;
+
+	if (boot_id(id) == -1)
+		return -1;
+	if ((fd = openat(workfd, "#" LAYER_VOLATILE_MARK, O_WRONLY | O_CREAT |
+	    O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600)) == -1)
+		return -1;
+	if (write(fd, id, 36) != 36 || fsync(fd) == -1)
+		e = errno ? errno : EIO;
+	if (close(fd) == -1 && e == 0)
+		e = errno;
+	if (e == 0 && (renameat(workfd, "#" LAYER_VOLATILE_MARK, workfd,
+	    LAYER_VOLATILE_MARK) == -1 || fsync(workfd) == -1))
+		e = errno;
+	if (e != 0) {
+		errno = e;
+		return -1;
+	}
+	return 0;
+}

@@ -107,8 +107,18 @@ int	layer_set_nlink(int dirfd, const char *name, int diff);
 /*
  * In the work directory while a volatile mount (one that never waits for
  * the disk) may have written to the layer: the boot id it was made in.
+ * layer_volatile says what the mark in workfd means: LAYER_SOUND (none),
+ * LAYER_UNSYNCED (made in this boot: the page cache holds what was
+ * written), LAYER_LOST (another boot's, or unreadable: writes may be
+ * lost), or -1 with errno.  layer_volatile_mark leaves this boot's mark,
+ * on disk when it returns 0.
  */
 #define LAYER_VOLATILE_MARK	"volatile"
+#define LAYER_SOUND		0
+#define LAYER_UNSYNCED		1
+#define LAYER_LOST		2
+int	layer_volatile(int workfd);
+int	layer_volatile_mark(int workfd);
 
 /* The index directory, in the work directory. */
 #define LAYER_INDEX_DIR		"index"

@@ -680,8 +680,9 @@ cmd_diff(int argc, char *argv[])
 	ssize_t n;
 	const char *nc;
 	int ch, json = 0, exitcode = 0, patch = 0, summary = 0, color = -1;
-	int upfd = -1, rootfd = -1;
+	int upfd = -1, rootfd = -1, lost = 0;
 	int st = EXIT_RUNFAIL;
+	char *mark;
 
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, ":hp", longopts, NULL)) != -1) {
@@ -751,6 +752,13 @@ cmd_diff(int argc, char *argv[])
 		}
 		d.patchfd = fileno(tmp);
 	}
+	if (upper_lost(argv[optind], &mark)) {
+		warnx("the upper layer '%s' was being written when the machine "
+		    "went down, so it may be incomplete (remove '%s' once it "
+		    "is known to be whole)", argv[optind], mark);
+		free(mark);
+		lost = 1;
+	}
 	if ((upfd = open(argv[optind], O_RDONLY | O_DIRECTORY |
 	    O_CLOEXEC)) == -1) {
 		warn("cannot open upper layer '%s'", argv[optind]);
@@ -779,7 +787,7 @@ cmd_diff(int argc, char *argv[])
 		warn("cannot write the report");
 		goto out;
 	}
-	st = (walk_warnings || (exitcode && n > 0)) ? 1 : 0;
+	st = (walk_warnings || lost || (exitcode && n > 0)) ? 1 : 0;
 out:
 	if (upfd != -1)
 		close(upfd);

@@ -1256,6 +1256,7 @@ pack_ops(const char *upper, const char *root, const char *output,
     struct excl *ex)
 {
 	struct pack *p;
+	char *mark;
 	int upfd = -1, rootfd = -1, st = EXIT_RUNFAIL;
 
 	p = xcalloc(1, sizeof(*p));
@@ -1276,6 +1277,13 @@ pack_ops(const char *upper, const char *root, const char *output,
 	if (output != NULL && (*output == '\0' ||
 	    output[strlen(output) - 1] == '/')) {
 		warnx("cannot write '%s': %s", output, strerror(EISDIR));
+		goto out;
+	}
+	if (upper_lost(upper, &mark)) {
+		warnx("the upper layer '%s' was being written when the machine "
+		    "went down, so it may be incomplete: capture it again, or "
+		    "remove '%s' to pack it anyway", upper, mark);
+		free(mark);
 		goto out;
 	}
 	if ((upfd = open(upper, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {

@@ -6,12 +6,14 @@
 
 #include <err.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "layer.h"
 #include "overpack.h"
 
 void *
@@ -175,4 +177,49 @@ fputname(const char *name, FILE *fp)
 		} else
 			fprintf(fp, "\\%03o", *s++);
 	}
+}
+
+/*
+ * Was upper last written by a volatile session (overpack run's) that the
+ * machine lost?  Its work directory is looked for where overpack run keeps
+ * it: .NAME.work beside it, or work/ beside a session's upper/.  1 (the
+ * mark's path in *mark, to free), or 0.
+ */
+int
+upper_lost(const char *upper, char **mark)
+{
+	char *copy, *slash, *name, *work[2] = { NULL, NULL };
+	const char *dir;
+	size_t len;
+	int i, fd, lost = 0;
+
+	*mark = NULL;
+	copy = xstrdup(upper);
+	for (len = strlen(copy); len > 1 && copy[len - 1] == '/'; len--)
+		copy[len - 1] = '\0';
+	if ((slash = strrchr(copy, '/')) == NULL) {
+		dir = ".";
+		name = copy;
+	} else {
+		*slash = '\0';
+		dir = slash == copy ? "/" : copy;
+		name = slash + 1;
+	}
+	xasprintf(&work[0], "%s/.%s.work", dir, name);
+	if (strcmp(name, "upper") == 0)
+		xasprintf(&work[1], "%s/work", dir);
+	for (i = 0; i < 2 && !lost; i++) {
+		if (work[i] == NULL || (fd = open(work[i], O_RDONLY |
+		    O_DIRECTORY | O_CLOEXEC)) == -1)
+			continue;
+		if (layer_volatile(fd) == LAYER_LOST) {
+			lost = 1;
+			xasprintf(mark, "%s/%s", work[i], LAYER_VOLATILE_MARK);
+		}
+		close(fd);
+	}
+	free(work[0]);
+	free(work[1]);
+	free(copy);
+	return lost;
 }

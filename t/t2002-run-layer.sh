@@ -79,7 +79,14 @@ test_expect_success 'a layer whose volatile session the machine lost is refused'
 	grep -q "remove .*\.up\.work/volatile. to use it anyway" err &&
 	test_path_is_missing "up$F/lost" &&
 	test "$(cat "up$F/second")" = second &&
+	test_expect_code 125 "$OVERPACK" pack -o lost.tar up 2>err &&
+	grep -q "upper layer .up. was being written when the machine went down, so it may be incomplete" err &&
+	test_path_is_missing lost.tar &&
+	test_expect_code 1 "$OVERPACK" diff up >diff.out 2>err &&
+	grep -q "may be incomplete" err &&
+	grep -q "second" diff.out &&
 	rm .up.work/volatile &&
+	"$OVERPACK" pack -o lost.tar up &&
 	"$OVERPACK" run -u up -- test -e "$F/second"
 '
 test_expect_failure_status 'a fresh session does not see those changes' 1 '
