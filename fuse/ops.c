@@ -1229,6 +1229,30 @@ op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent,
 	node_put(fs, p);
 }
 
+/*
+ * An open with O_TRUNC by a caller without CAP_FSETID clears setuid, and
+ * setgid with group execute, as a truncate does: the kernel clears them
+ * with the truncate it sends, and with atomic O_TRUNC it sends none.
+ */
+static int
+open_drop_setid(fuse_req_t req, struct fs *fs, struct node *n)
+{
+	struct stat st, attr;
+	int error;
+
+	if (fuse_req_ctx(req)->uid == 0 || !S_ISREG(n->type))
+		return 0;
+	if ((error = node_stat(fs, n, &st)) != 0)
+		return error;
+	memset(&attr, 0, sizeof(attr));
+	attr.st_mode = st.st_mode & 07777 & ~S_ISUID;
+	if (attr.st_mode & S_IXGRP)
+		attr.st_mode &= ~S_ISGID;
+	if (attr.st_mode == (st.st_mode & 07777))
+		return 0;
+	return do_setattr(fs, n, &attr, FUSE_SET_ATTR_MODE, NULL);
+}
+
 static void
 op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
@@ -1251,6 +1275,9 @@ op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		if ((fd = node_fd(fs, n, layer)) < 0 ||
 		    (fd = reopen(fs, fd, fi->flags)) < 0)
 			error = -fd;
+		else if ((fi->flags & O_TRUNC) &&
+		    (error = open_drop_setid(req, fs, n)) != 0)
+			close(fd);
 		else if ((h = handle_new(fs, n, fd, fi->flags, layer == LO)) ==
 		    NULL) {
 			close(fd);

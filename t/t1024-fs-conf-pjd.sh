@@ -97,6 +97,10 @@ test_conf 'set-id bits: truncate and ftruncate by another user clear them' '
 	setid_truncate $SETID
 '
 
+test_conf 'set-id bits: an open with O_TRUNC by another user clears them' '
+	setid_otrunc $SETID
+'
+
 test_conf 'set-id bits: chown -1 -1 by the owner clears them; other ids EPERM' '
 	setid_chown $SETID &&
 	expect_both_nobody EPERM "chown \"\$Y/cnb\" 65534 -1" &&
