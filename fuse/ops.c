@@ -316,6 +316,10 @@ op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	node_put(fs, n);
 }
 
+#define SETATTR_ANY	(FUSE_SET_ATTR_MODE | FUSE_SET_ATTR_UID | \
+	FUSE_SET_ATTR_GID | FUSE_SET_ATTR_SIZE | FUSE_SET_ATTR_ATIME | \
+	FUSE_SET_ATTR_MTIME | FUSE_SET_ATTR_ATIME_NOW | FUSE_SET_ATTR_MTIME_NOW)
+
 /* The changes of setattr on the upper object fd (also reachable as xp). */
 static int
 do_setattr_upper(struct fs *fs, int fd, struct xpath *xp, struct stat *attr,
@@ -330,6 +334,14 @@ do_setattr_upper(struct fs *fs, int fd, struct xpath *xp, struct stat *attr,
 	 */
 	if (fi != NULL && HANDLE(fi)->lower)
 		fi = NULL;
+	/*
+	 * Nothing to set: a chown(2) to -1, -1, or set-id bits the kernel's
+	 * FUSE client chose to keep.  Either sets the change time on the
+	 * host, and a no-op chown sets it here.
+	 */
+	if (!(to_set & SETATTR_ANY) && fchownat(fd, "", (uid_t)-1, (gid_t)-1,
+	    AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) == -1)
+		return errno;
 	if (fs->records) {
 		if ((to_set & (FUSE_SET_ATTR_MODE | FUSE_SET_ATTR_UID |
 		    FUSE_SET_ATTR_GID)) &&

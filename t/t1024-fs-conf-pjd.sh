@@ -141,6 +141,12 @@ test_conf 'chown by root clears set-id bits of fifos, devices and sockets' '
 	done
 '
 
+test_conf 'chown -1 -1 changes ctime: file, directory, symlink' '
+	ts_check "1:ctime:nlink=1" "op chown \"\$Y/cm1\" -1 -1" cm1 &&
+	ts_check "1:ctime" "op chown \"\$Y/cm1d\" -1 -1" cm1d &&
+	ts_check "1:ctime:nlink=1 2:none:nlink=1" "op lchown \"\$Y/cm1l\" -1 -1" cm1l cm1
+'
+
 # A sticky directory guards its entries against those who own neither
 # the entry nor the directory; moving a directory to another parent also
 # needs write permission on it, for its "..".
