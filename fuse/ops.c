@@ -316,6 +316,10 @@ op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	node_put(fs, n);
 }
 
+#define SETATTR_ANY	(FUSE_SET_ATTR_MODE | FUSE_SET_ATTR_UID | \
+	FUSE_SET_ATTR_GID | FUSE_SET_ATTR_SIZE | FUSE_SET_ATTR_ATIME | \
+	FUSE_SET_ATTR_MTIME | FUSE_SET_ATTR_ATIME_NOW | FUSE_SET_ATTR_MTIME_NOW)
+
 /* The changes of setattr on the upper object fd (also reachable as xp). */
 static int
 do_setattr_upper(struct fs *fs, int fd, struct xpath *xp, struct stat *attr,
@@ -330,6 +334,14 @@ do_setattr_upper(struct fs *fs, int fd, struct xpath *xp, struct stat *attr,
 	 */
 	if (fi != NULL && HANDLE(fi)->lower)
 		fi = NULL;
+	/*
+	 * Nothing to set: a chown(2) to -1, -1, or set-id bits the kernel's
+	 * FUSE client chose to keep.  Either sets the change time on the
+	 * host, and a no-op chown sets it here.
+	 */
+	if (!(to_set & SETATTR_ANY) && fchownat(fd, "", (uid_t)-1, (gid_t)-1,
+	    AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) == -1)
+		return errno;
 	if (fs->records) {
 		if ((to_set & (FUSE_SET_ATTR_MODE | FUSE_SET_ATTR_UID |
 		    FUSE_SET_ATTR_GID)) &&
@@ -1229,6 +1241,30 @@ op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent,
 	node_put(fs, p);
 }
 
+/*
+ * An open with O_TRUNC by a caller without CAP_FSETID clears setuid, and
+ * setgid with group execute, as a truncate does: the kernel clears them
+ * with the truncate it sends, and with atomic O_TRUNC it sends none.
+ */
+static int
+open_drop_setid(fuse_req_t req, struct fs *fs, struct node *n)
+{
+	struct stat st, attr;
+	int error;
+
+	if (fuse_req_ctx(req)->uid == 0 || !S_ISREG(n->type))
+		return 0;
+	if ((error = node_stat(fs, n, &st)) != 0)
+		return error;
+	memset(&attr, 0, sizeof(attr));
+	attr.st_mode = st.st_mode & 07777 & ~S_ISUID;
+	if (attr.st_mode & S_IXGRP)
+		attr.st_mode &= ~S_ISGID;
+	if (attr.st_mode == (st.st_mode & 07777))
+		return 0;
+	return do_setattr(fs, n, &attr, FUSE_SET_ATTR_MODE, NULL);
+}
+
 static void
 op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
@@ -1251,6 +1287,9 @@ op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		if ((fd = node_fd(fs, n, layer)) < 0 ||
 		    (fd = reopen(fs, fd, fi->flags)) < 0)
 			error = -fd;
+		else if ((fi->flags & O_TRUNC) &&
+		    (error = open_drop_setid(req, fs, n)) != 0)
+			close(fd);
 		else if ((h = handle_new(fs, n, fd, fi->flags, layer == LO)) ==
 		    NULL) {
 			close(fd);

@@ -15,6 +15,7 @@
  *	readlink P          ok TARGET
  *	getxattr P NAME     ok VALUE
  *	listxattr P         ok NAME NAME ...      (sorted)
+ *	fd P FLAGS MODE ... ok FIELD=VALUE ...    (what its fstat steps saw)
  *
  * Calls that take DATA write it as given (no newline added).
  */
@@ -738,6 +739,107 @@ cmd_lutimens(int argc, char **argv)
 	return do_utimens(argc, argv, AT_SYMLINK_NOFOLLOW);
 }
 
+/*
+ * fd P FLAGS MODE STEP...: open P once and run each STEP on that one
+ * descriptor, in order, as a program holding a file open does:
+ *	write=DATA  ftruncate=LEN  fallocate=OFF,LEN (posix_fallocate)
+ *	unlink (P, by its name)  fstat=FIELD[,FIELD...]
+ * Prints "ok" and the fields fstat steps asked for, as stat prints them,
+ * or the errno of the first step that failed (the rest do not run).
+ */
+/* Every name in "F,F,..." must be a stat field. */
+static void
+check_fields(const char *list)
+{
+	char buf[256], *tok, *save;
+
+	if (strlen(list) >= sizeof(buf))
+		usage("too many fields '%s'", list);
+	strcpy(buf, list);
+	for (tok = strtok_r(buf, ",", &save); tok != NULL;
+	    tok = strtok_r(NULL, ",", &save))
+		if (!is_field(tok))
+			usage("unknown stat field '%s'", tok);
+}
+
+static int
+do_fd_step(int fd, const char *path, char *step, struct stat *st)
+{
+	char *v = strchr(step, '='), *comma;
+	ssize_t n;
+	int rc;
+
+	v = v != NULL ? v + 1 : step + strlen(step);
+	if (strncmp(step, "write=", 6) == 0) {
+		if ((n = write(fd, v, strlen(v))) == -1)
+			return -1;
+		if ((size_t)n != strlen(v))
+			usage("short write %zd of %zu", n, strlen(v));
+		return 0;
+	}
+	if (strncmp(step, "ftruncate=", 10) == 0)
+		return ftruncate(fd, (off_t)parse_num(v, 10, 0, LLONG_MAX,
+		    "length"));
+	if (strncmp(step, "fallocate=", 10) == 0) {
+		if ((comma = strchr(v, ',')) == NULL)
+			usage("fallocate=OFF,LEN");
+		*comma++ = '\0';
+		rc = posix_fallocate(fd, (off_t)parse_num(v, 10, 0, LLONG_MAX,
+		    "offset"), (off_t)parse_num(comma, 10, 0, LLONG_MAX,
+		    "length"));
+		if (rc != 0)
+			errno = rc;
+		return rc != 0 ? -1 : 0;
+	}
+	if (strcmp(step, "unlink") == 0)
+		return unlink(path);
+	if (strncmp(step, "fstat=", 6) == 0)
+		return fstat(fd, st);
+	usage("unknown fd step '%s'", step);
+}
+
+static int
+cmd_fd(int argc, char **argv)
+{
+	struct stat *st;
+	char *tok, *save;
+	int fd, i, e;
+
+	if (argc < 3)
+		usage("fd P FLAGS MODE STEP...");
+	/* What each fstat step saw, printed once every step has run. */
+	if ((st = calloc((size_t)argc, sizeof(*st))) == NULL)
+		return fail();
+	for (i = 3; i < argc; i++)
+		if (strncmp(argv[i], "fstat=", 6) == 0)
+			check_fields(argv[i] + 6);
+	fd = open(argv[0], (int)parse_flags(argv[1], oflags, "open"),
+	    parse_mode(argv[2]));
+	if (fd == -1)
+		return fail();
+	for (i = 3; i < argc; i++)
+		if (do_fd_step(fd, argv[0], argv[i], &st[i]) == -1) {
+			e = errno;
+			close(fd);
+			errno = e;
+			return fail();
+		}
+	if (close(fd) == -1)
+		return fail();
+	printf("ok");
+	for (i = 3; i < argc; i++) {
+		if (strncmp(argv[i], "fstat=", 6) != 0)
+			continue;
+		for (tok = strtok_r(argv[i] + 6, ",", &save); tok != NULL;
+		    tok = strtok_r(NULL, ",", &save))
+			if (print_field(&st[i], tok, 0) == -1)
+				usage("unknown stat field '%s'", tok);
+	}
+	printf("\n");
+	free(st);
+	return 0;
+}
+
 /* fallocate P OFF LEN [KEEP_SIZE,PUNCH_HOLE] */
 static int
 cmd_fallocate(int argc, char **argv)
@@ -914,6 +1016,7 @@ static const struct cmd {
 	{ "chown",	cmd_chown },
 	{ "creat",	cmd_creat },
 	{ "fallocate",	cmd_fallocate },
+	{ "fd",		cmd_fd },
 	{ "ftruncate",	cmd_ftruncate },
 	{ "getxattr",	cmd_getxattr },
 	{ "lchown",	cmd_lchown },
