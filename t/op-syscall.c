@@ -816,16 +816,16 @@ cmd_fd(int argc, char **argv)
 	fd = open(argv[0], (int)parse_flags(argv[1], oflags, "open"),
 	    parse_mode(argv[2]));
 	if (fd == -1)
-		return fail();
+		goto fail;
 	for (i = 3; i < argc; i++)
 		if (do_fd_step(fd, argv[0], argv[i], &st[i]) == -1) {
 			e = errno;
 			close(fd);
 			errno = e;
-			return fail();
+			goto fail;
 		}
 	if (close(fd) == -1)
-		return fail();
+		goto fail;
 	printf("ok");
 	for (i = 3; i < argc; i++) {
 		if (strncmp(argv[i], "fstat=", 6) != 0)
@@ -838,6 +838,9 @@ cmd_fd(int argc, char **argv)
 	printf("\n");
 	free(st);
 	return 0;
+fail:
+	free(st);
+	return fail();
 }
 
 /* fallocate P OFF LEN [KEEP_SIZE,PUNCH_HOLE] */
