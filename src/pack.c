@@ -17,7 +17,8 @@
  *   - The output is deterministic: entries come in walk order (bytewise by
  *     name, parents first), atime, ctime, device and inode numbers are not
  *     recorded, mtimes are clamped to SOURCE_DATE_EPOCH, and gzip is done
- *     here with zlib so that its header carries mtime 0.
+ *     here with zlib so that its header carries mtime 0 (in a thread of
+ *     its own, gzpipe.c, so that reading files and compressing overlap).
  *   - Nothing half-written is left where the user looks: the package and
  *     its manifest are written to temporary files in the output directory,
  *     fsync'd and renamed into place only after archive_write_close
@@ -49,6 +50,7 @@
 #include "overpack.h"
 #include "exclude.h"
 #include "fmt.h"
+#include "gzpipe.h"
 #include "layer.h"
 #include "deps.h"
 #include "pack.h"
@@ -144,8 +146,7 @@ struct pack {
 	struct archive	*a;
 	struct archive_entry_linkresolver *lr;
 	struct excl	*ex;
-	z_stream	 z;
-	int		 zinit;		/* z needs deflateEnd */
+	struct gzpipe	*gz;		/* tar.gz: the deflating thread */
 	int		 werr;		/* errno of a failed write, or 0 */
 	int		 clamp;		/* SOURCE_DATE_EPOCH is set */
 	time_t		 epoch;
@@ -156,7 +157,6 @@ struct pack {
 	size_t		 npend, pendsize;
 	int		 status;	/* 0, or 1 after a per-entry problem */
 	unsigned char	 buf[65536];
-	unsigned char	 zbuf[65536];
 };
 
 static const unsigned char zeros[65536];
@@ -282,30 +282,6 @@ idcache_free(struct idcache *c)
 	free(c->v);
 }
 
-/* Deflate what zlib holds until it needs more input (or is done). */
-static int
-gz_drain(struct pack *p, int flush)
-{
-	int zr;
-
-	do {
-		p->z.next_out = p->zbuf;
-		p->z.avail_out = sizeof(p->zbuf);
-		zr = deflate(&p->z, flush);
-		if (zr == Z_STREAM_ERROR) {
-			p->werr = EIO;
-			return -1;
-		}
-		if (writeall(p->fd, p->zbuf, sizeof(p->zbuf) -
-		    p->z.avail_out) == -1) {
-			p->werr = errno;
-			return -1;
-		}
-	} while (p->z.avail_out == 0 ||
-	    (flush == Z_FINISH && zr != Z_STREAM_END));
-	return 0;
-}
-
 static la_ssize_t
 out_write(struct archive *a, void *cd, const void *buf, size_t len)
 {
@@ -321,9 +297,8 @@ out_write(struct archive *a, void *cd, const void *buf, size_t len)
 		}
 		return len;
 	}
-	p->z.next_in = (Bytef *)(uintptr_t)buf;
-	p->z.avail_in = len;
-	if (gz_drain(p, Z_NO_FLUSH) == -1) {
+	if (gz_write(p->gz, buf, len) == -1) {
+		p->werr = errno;
 		archive_set_error(a, p->werr, "write error");
 		return -1;
 	}
@@ -336,13 +311,15 @@ out_close(struct archive *a, void *cd)
 	struct pack *p = cd;
 	int r = ARCHIVE_OK;
 
-	if (p->zinit) {
-		if (p->werr == 0 && gz_drain(p, Z_FINISH) == -1) {
+	if (p->gz != NULL) {
+		if (p->werr != 0)
+			gz_abort(p->gz);
+		else if (gz_close(p->gz) == -1) {
+			p->werr = errno;
 			archive_set_error(a, p->werr, "write error");
 			r = ARCHIVE_FATAL;
 		}
-		deflateEnd(&p->z);
-		p->zinit = 0;
+		p->gz = NULL;
 	}
 	return r;
 }
@@ -1053,13 +1030,12 @@ archive_setup(struct pack *p)
 			warnx("gzip levels are 1 to 9, not %d", p->meta->level);
 			return -1;
 		}
-		if (deflateInit2(&p->z, p->meta != NULL && p->meta->level > 0 ?
-		    p->meta->level : Z_DEFAULT_COMPRESSION, Z_DEFLATED, 31, 8,
-		    Z_DEFAULT_STRATEGY) != Z_OK) {
-			warnx("cannot set up gzip compression");
+		if ((p->gz = gz_open(p->fd, p->meta != NULL &&
+		    p->meta->level > 0 ? p->meta->level :
+		    Z_DEFAULT_COMPRESSION)) == NULL) {
+			warn("cannot set up gzip compression");
 			return -1;
 		}
-		p->zinit = 1;
 		break;
 	case FMT_TAR:
 		break;
@@ -1116,8 +1092,7 @@ pack_free(struct pack *p)
 			p->werr = ECANCELED;	/* no close on failure */
 		archive_write_free(p->a);
 	}
-	if (p->zinit)
-		deflateEnd(&p->z);
+	gz_abort(p->gz);
 	archive_entry_linkresolver_free(p->lr);
 	if (p->fd != -1)
 		close(p->fd);
@@ -1317,7 +1292,8 @@ pack_ops(const char *upper, const char *root, const char *output,
 			warn("cannot walk upper layer '%s'", upper);
 		goto out;
 	}
-	if (archive_write_close(p->a) != ARCHIVE_OK) {
+	/* libarchive drops out_close's status: werr carries it. */
+	if (archive_write_close(p->a) != ARCHIVE_OK || p->werr != 0) {
 		archive_fail(p);
 		goto out;
 	}
