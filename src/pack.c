@@ -964,11 +964,10 @@ archive_fail(struct pack *p)
 static int
 tune_filter(struct pack *p, const char *filter, int lo, int hi)
 {
-	char v[16];
+	char v[24];
+	long threads;
 
-	if (p->meta == NULL)
-		return 0;
-	if (p->meta->level > 0) {
+	if (p->meta != NULL && p->meta->level > 0) {
 		if (p->meta->level < lo || p->meta->level > hi) {
 			warnx("%s levels are %d to %d, not %d", filter, lo, hi,
 			    p->meta->level);
@@ -982,8 +981,19 @@ tune_filter(struct pack *p, const char *filter, int lo, int hi)
 			return -1;
 		}
 	}
-	if (p->meta->threads > 1) {
-		snprintf(v, sizeof(v), "%d", p->meta->threads);
+	/*
+	 * zstd compresses in worker threads, one per CPU unless told: its
+	 * multi-threaded output is the same whatever their number, so the
+	 * package does not depend on the machine.
+	 */
+	threads = p->meta != NULL ? p->meta->threads : 0;
+	if (threads == 0 && strcmp(filter, "zstd") == 0 &&
+	    (threads = sysconf(_SC_NPROCESSORS_ONLN)) < 1)
+		threads = 1;
+	if (threads > 64)
+		threads = 64;
+	if (threads > 1 || (threads == 1 && strcmp(filter, "zstd") == 0)) {
+		snprintf(v, sizeof(v), "%ld", threads);
 		if (archive_write_set_filter_option(p->a, filter, "threads",
 		    v) < ARCHIVE_WARN) {
 			warnx("cannot use %s threads: %s", filter,

@@ -105,6 +105,16 @@ test_expect_success 'gzip is at level 6 unless told; --level and --threads are c
 	zstd -tq t2.tar.zst
 '
 
+test_expect_success 'a tar.zst package is the same whatever the number of threads' '
+	head -c 3000000 /dev/urandom >up/big &&
+	"$OVERPACK" pack -o z.tar.zst --root base up &&
+	"$OVERPACK" pack -o z1.tar.zst --threads 1 --root base up &&
+	"$OVERPACK" pack -o z3.tar.zst --threads 3 --root base up &&
+	cmp z.tar.zst z1.tar.zst && cmp z.tar.zst z3.tar.zst &&
+	zstd -tq z.tar.zst && bsdtar -tf z.tar.zst | grep -qx ./big &&
+	rm up/big
+'
+
 test_expect_failure_status 'no -o is a usage error' 2 '
 	"$OVERPACK" pack up
 '
