@@ -171,6 +171,13 @@ op_init(void *data, struct fuse_conn_info *conn)
 	/* Locks stay local to the kernel: one machine, one clean room. */
 	conn->want &= ~(FUSE_CAP_POSIX_LOCKS | FUSE_CAP_FLOCK_LOCKS);
 	conn->want &= ~FUSE_CAP_EXPORT_SUPPORT;
+	/*
+	 * Every chunk of a listing with its attributes.  Left to choose, the
+	 * kernel asks for plain chunks after the first unless something was
+	 * looked up in between, and a find or make that then stats each
+	 * entry costs a LOOKUP apiece: twice the requests of a cold find.
+	 */
+	conn->want &= ~FUSE_CAP_READDIRPLUS_AUTO;
 	/* Strict: nothing the kernel could answer without asking us. */
 	if (fs->strict)
 		conn->want &= ~(FUSE_CAP_CACHE_SYMLINKS | FUSE_CAP_READDIRPLUS |
