@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "fs.h"
+#include "hash.h"
 #include "layer.h"
 
 /* A set of names, open addressing; the set does not own the strings. */
@@ -28,16 +29,6 @@ struct nameset {
 	const char	**slot;
 	size_t		  size, n;
 };
-
-static size_t
-name_hash(const char *s)
-{
-	size_t h = 1469598103934665603ULL;
-
-	while (*s)
-		h = (h ^ (unsigned char)*s++) * 1099511628211ULL;
-	return h;
-}
 
 static int
 nameset_add(struct nameset *set, const char *name)
@@ -55,7 +46,7 @@ nameset_add(struct nameset *set, const char *name)
 				nameset_add(set, old[i]);
 		free(old);
 	}
-	for (i = name_hash(name) & (set->size - 1); set->slot[i] != NULL;
+	for (i = hash_str(name) & (set->size - 1); set->slot[i] != NULL;
 	    i = (i + 1) & (set->size - 1))
 		if (strcmp(set->slot[i], name) == 0)
 			return 0;
@@ -71,7 +62,7 @@ nameset_has(const struct nameset *set, const char *name)
 
 	if (set->size == 0)
 		return 0;
-	for (i = name_hash(name) & (set->size - 1); set->slot[i] != NULL;
+	for (i = hash_str(name) & (set->size - 1); set->slot[i] != NULL;
 	    i = (i + 1) & (set->size - 1))
 		if (strcmp(set->slot[i], name) == 0)
 			return 1;
@@ -417,7 +408,7 @@ struct dirrec {
 static off_t
 cookie_of(const char *name)
 {
-	return COOKIE_FIRST + (off_t)(name_hash(name) >> 3);
+	return COOKIE_FIRST + (off_t)(hash_str(name) >> 3);
 }
 
 static int

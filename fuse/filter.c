@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "fs.h"
+#include "hash.h"
 #include "opfs.h"
 
 #define F_ADMIT		0x1	/* the path itself is shown */
@@ -37,16 +38,6 @@ struct opfs_filter {
 	size_t		 size, n;
 	size_t		 ntrees;	/* no ancestor walk when 0 */
 };
-
-static size_t
-path_hash(const char *s, size_t len)
-{
-	size_t h = 1469598103934665603ULL;
-
-	while (len-- > 0)
-		h = (h ^ (unsigned char)*s++) * 1099511628211ULL;
-	return h;
-}
 
 static struct fslot *
 slot_find(const struct opfs_filter *f, const char *p, size_t len, size_t h)
@@ -90,7 +81,7 @@ static int
 mark(struct opfs_filter *f, const char *p, size_t len, unsigned char flags)
 {
 	struct fslot *s;
-	size_t h = path_hash(p, len);
+	size_t h = hash_add(HASH_INIT, p, len);
 	int error;
 
 	if ((f->n + 1) * 2 > f->size && (error = grow(f)) != 0)
@@ -177,7 +168,7 @@ admits(const struct opfs_filter *f, const char *p, size_t len)
 
 	if (len == 0)
 		return 1;
-	s = slot_find(f, p, len, path_hash(p, len));
+	s = slot_find(f, p, len, hash_add(HASH_INIT, p, len));
 	if (s->path != NULL)
 		return 1;
 	if (f->ntrees == 0)
@@ -189,11 +180,11 @@ admits(const struct opfs_filter *f, const char *p, size_t len)
 		if (len == 0)
 			break;
 		len--;
-		s = slot_find(f, p, len, path_hash(p, len));
+		s = slot_find(f, p, len, hash_add(HASH_INIT, p, len));
 		if (s->path != NULL && (s->flags & F_TREE))
 			return 1;
 	}
-	s = slot_find(f, "", 0, path_hash("", 0));
+	s = slot_find(f, "", 0, hash_add(HASH_INIT, "", 0));
 	return s->path != NULL && (s->flags & F_TREE);
 }
 

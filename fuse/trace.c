@@ -39,6 +39,7 @@
 #include <unistd.h>
 
 #include "fs.h"
+#include "hash.h"
 #include "opfs.h"
 
 #define FLUSH_BYTES	65536
@@ -258,15 +259,11 @@ put_field(struct opfs_trace *t, const char *s)
 static uint64_t
 record_hash(pid_t pid, int op, const char *dir, const char *name)
 {
-	uint64_t h = 1469598103934665603ULL ^ (uint64_t)pid ^
-	    ((uint64_t)op << 40);
-	const char *s;
+	uint64_t h = HASH_INIT ^ (uint64_t)pid ^ ((uint64_t)op << 40);
 
-	for (s = dir; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-	h = (h ^ '/') * 1099511628211ULL;
-	for (s = name; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	h = hash_add_str(h, dir);
+	h = hash_add(h, "/", 1);
+	h = hash_add_str(h, name);
 	return h | 1;			/* 0 marks a free slot */
 }
 

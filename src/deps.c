@@ -22,6 +22,7 @@
 
 #include "deps.h"
 #include "dpkgdb.h"
+#include "hash.h"
 #include "overpack.h"
 
 enum { OP_NONE, OP_LOOKUP, OP_READLINK, OP_OPEN, OP_EXEC };
@@ -60,16 +61,6 @@ struct report {
 	size_t		 nunowned;
 };
 
-static size_t
-hash(const char *s)
-{
-	size_t h = 1469598103934665603ULL;
-
-	while (*s)
-		h = (h ^ (unsigned char)*s++) * 1099511628211ULL;
-	return h;
-}
-
 static struct tfile *
 tset_get(struct tset *ts, const char *path)
 {
@@ -87,7 +78,7 @@ tset_get(struct tset *ts, const char *path)
 
 			if (old[i].path == NULL)
 				continue;
-			for (j = hash(old[i].path) & (ts->size - 1);
+			for (j = hash_str(old[i].path) & (ts->size - 1);
 			    ts->v[j].path != NULL; j = (j + 1) & (ts->size - 1))
 				;
 			s = &ts->v[j];
@@ -95,7 +86,7 @@ tset_get(struct tset *ts, const char *path)
 		}
 		free(old);
 	}
-	for (i = hash(path) & (ts->size - 1); ts->v[i].path != NULL;
+	for (i = hash_str(path) & (ts->size - 1); ts->v[i].path != NULL;
 	    i = (i + 1) & (ts->size - 1))
 		if (strcmp(ts->v[i].path, path) == 0)
 			return &ts->v[i];

@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include "dpkgdb.h"
+#include "hash.h"
 #include "overpack.h"
 
 #define INDEX_MAGIC	"overpack-dpkg-index 1"
@@ -65,16 +66,6 @@ struct dpkgdb {
 	int		 idxmapped;	/* munmap, else free */
 	size_t		 idxstart;	/* after the header line */
 };
-
-static size_t
-str_hash(const char *s, size_t len)
-{
-	size_t h = 1469598103934665603ULL;
-
-	while (len-- > 0)
-		h = (h ^ (unsigned char)*s++) * 1099511628211ULL;
-	return h;
-}
 
 /* Read a whole file below the root; NULL with errno set. */
 static char *
@@ -119,7 +110,7 @@ dpkgdb_find(struct dpkgdb *db, const char *name)
 	size_t len = strcspn(name, ":"), i;
 	int p;
 
-	for (i = str_hash(name, len) & (db->hsize - 1);
+	for (i = hash_add(HASH_INIT, name, len) & (db->hsize - 1);
 	    (p = db->hash[i]) != -1; i = (i + 1) & (db->hsize - 1))
 		if (strncmp(db->pkgs[p].name, name, len) == 0 &&
 		    db->pkgs[p].name[len] == '\0')
@@ -159,7 +150,7 @@ hash_pkgs(struct dpkgdb *db)
 			db->pkgs[p].next = i;
 			continue;
 		}
-		for (j = str_hash(db->pkgs[i].name, strlen(db->pkgs[i].name)) &
+		for (j = hash_add(HASH_INIT, db->pkgs[i].name, strlen(db->pkgs[i].name)) &
 		    (db->hsize - 1); db->hash[j] != -1; j = (j + 1) &
 		    (db->hsize - 1))
 			;
@@ -824,7 +815,7 @@ dpkgdb_index(struct dpkgdb *db)
 	    *db->root ? db->root : "/", st[0], st[1], st[2]);
 	if ((dir = cache_dir()) != NULL) {
 		xasprintf(&path, "%s/dpkg-index-%016llx", dir,
-		    (unsigned long long)str_hash(db->root, strlen(db->root)));
+		    (unsigned long long)hash_add(HASH_INIT, db->root, strlen(db->root)));
 		if (load_cache(db, path, header) == 0) {
 			free(path);
 			free(dir);
