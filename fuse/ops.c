@@ -559,6 +559,32 @@ made_file(int error, struct node **n)
 }
 
 /*
+ * Ready p's upper directory for a new object o: copied up and open as *pu
+ * (node_fd's: not to be closed), and *gid and o->mode as a setgid
+ * directory passes them on.  0 or an errno.
+ */
+static int
+new_in(struct fs *fs, struct node *p, struct newobj *o, int *pu, gid_t *gid)
+{
+	struct stat pst;
+	int error;
+
+	if ((error = copy_up(fs, p, 0)) != 0)
+		return error;
+	if ((*pu = node_fd(fs, p, UP)) < 0)
+		return -*pu;
+	if (fstatat(*pu, "", &pst, AT_EMPTY_PATH) == -1 ||
+	    (error = rec_stat(fs, *pu, &pst)) != 0)
+		return error ? error : errno;
+	if (pst.st_mode & S_ISGID) {
+		*gid = pst.st_gid;
+		if (S_ISDIR(o->mode))
+			o->mode |= S_ISGID;
+	}
+	return 0;
+}
+
+/*
  * Create o as p/name for uid:gid.  Over a whiteout the object is built in
  * the work directory and swapped in, a directory becoming opaque, so the
  * lower entry never shows through.  *out counts a kernel lookup.
@@ -567,17 +593,15 @@ int
 do_create(struct fs *fs, struct node *p, const char *name, struct newobj *o,
     uid_t uid, gid_t gid, struct node **out)
 {
-	struct stat st, pst;
+	struct stat st;
 	struct entry e;
 	char tmp[64];
 	int error, whiteout = 0, pu;
 
 	if (strlen(name) > NAME_MAX)
 		return ENAMETOOLONG;
-	if ((error = copy_up(fs, p, 0)) != 0)
+	if ((error = new_in(fs, p, o, &pu, &gid)) != 0)
 		return error;
-	if ((pu = node_fd(fs, p, UP)) < 0)
-		return -pu;
 	if (fstatat(pu, name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
 		if (!layer_is_whiteout(&st))
 			return EEXIST;
@@ -586,14 +610,6 @@ do_create(struct fs *fs, struct node *p, const char *name, struct newobj *o,
 		return errno;
 	else if (lower_has(fs, p, name))
 		return EEXIST;
-	if (fstatat(pu, "", &pst, AT_EMPTY_PATH) == -1 ||
-	    (error = rec_stat(fs, pu, &pst)) != 0)
-		return error ? error : errno;
-	if (pst.st_mode & S_ISGID) {
-		gid = pst.st_gid;
-		if (S_ISDIR(o->mode))
-			o->mode |= S_ISGID;
-	}
 	if (!whiteout) {
 		if ((error = make_obj(fs, pu, name, o, uid, gid)) != 0) {
 			unmake_obj(pu, name, o);
@@ -639,20 +655,12 @@ static int
 do_tmpfile(struct fs *fs, struct node *p, struct newobj *o, uid_t uid,
     gid_t gid, struct node **out)
 {
-	struct stat pst;
 	struct entry e;
 	mode_t perm;
-	int error = 0, flags, pu;
+	int error, flags, pu;
 
-	if ((error = copy_up(fs, p, 0)) != 0)
+	if ((error = new_in(fs, p, o, &pu, &gid)) != 0)
 		return error;
-	if ((pu = node_fd(fs, p, UP)) < 0)
-		return -pu;
-	if (fstatat(pu, "", &pst, AT_EMPTY_PATH) == -1 ||
-	    (error = rec_stat(fs, pu, &pst)) != 0)
-		return error ? error : errno;
-	if (pst.st_mode & S_ISGID)
-		gid = pst.st_gid;
 	perm = fs->records ? layer_rec_diskmode(o->mode) : o->mode & 07777;
 	flags = (o->fi->flags & ~(O_TMPFILE | O_CREAT | O_EXCL | O_NOFOLLOW)) |
 	    O_TMPFILE | O_CLOEXEC;
