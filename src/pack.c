@@ -966,6 +966,7 @@ tune_filter(struct pack *p, const char *filter, int lo, int hi)
 {
 	char v[24];
 	long threads;
+	int zstd;
 
 	if (p->meta != NULL && p->meta->level > 0) {
 		if (p->meta->level < lo || p->meta->level > hi) {
@@ -986,13 +987,14 @@ tune_filter(struct pack *p, const char *filter, int lo, int hi)
 	 * multi-threaded output is the same whatever their number, so the
 	 * package does not depend on the machine.
 	 */
+	zstd = strcmp(filter, "zstd") == 0;
 	threads = p->meta != NULL ? p->meta->threads : 0;
-	if (threads == 0 && strcmp(filter, "zstd") == 0 &&
+	if (threads == 0 && zstd &&
 	    (threads = sysconf(_SC_NPROCESSORS_ONLN)) < 1)
 		threads = 1;
 	if (threads > 64)
 		threads = 64;
-	if (threads > 1 || (threads == 1 && strcmp(filter, "zstd") == 0)) {
+	if (zstd || threads > 1) {
 		snprintf(v, sizeof(v), "%ld", threads);
 		if (archive_write_set_filter_option(p->a, filter, "threads",
 		    v) < ARCHIVE_WARN) {
