@@ -223,6 +223,7 @@ opfs_new(const struct opfs_config *cfg, struct fuse_args *args)
 	fs->workdev = wst.st_dev;
 	fs->noflush = close_says_nothing(fs->upperfd);
 	fs->nosync = cfg->nosync;
+	fs->ring_ok = !cfg->noring;
 	if (access("/proc/self/fd", X_OK) == -1) {
 		error = errno;	/* reopen() and xattrs need it */
 		goto fail;
@@ -262,9 +263,16 @@ opfs_mount(struct opfs *o, const char *mountpoint)
 {
 	struct fs *fs = (struct fs *)o;
 
+	int error;
+
 	if (fuse_session_mount(fs->se, mountpoint) != 0) {
 		if (errno == 0)
 			errno = EIO;
+		return -1;
+	}
+	if ((error = loop_attach(fs)) != 0) {
+		fuse_session_unmount(fs->se);
+		errno = error;
 		return -1;
 	}
 	return 0;

@@ -137,6 +137,8 @@ struct fs {
 	struct opfs_trace *trace;	/* or NULL; immutable */
 	struct opfs_filter *filter;	/* or NULL; immutable */
 	struct fuse_session *se;
+	int		 ring_ok;	/* may take io_uring if offered */
+	struct rings	*rings;		/* io_uring queues, or NULL */
 	struct node	*root;
 
 	pthread_mutex_t	 table_lock;
@@ -271,6 +273,16 @@ void		 trace_node(struct fs *, fuse_req_t, struct node *, int op);
 
 /* loop.c: is this thread serving a FUSE_TMPFILE relabelled FUSE_CREATE? */
 int		 loop_tmpfile(void);
+int		 loop_attach(struct fs *);
+void		 loop_process(struct fuse_session *, struct fuse_buf *);
+
+/* ring.c */
+struct rings	*rings_new(struct fuse_session *, int fd, size_t payload);
+void		 rings_go(struct rings *, int ok);
+void		 rings_join(struct rings *);
+void		 rings_free(struct rings *);
+int		 ring_reply(const struct iovec *, int);
+void		*ring_space(size_t *);
 
 /* ops.c */
 extern const struct fuse_lowlevel_ops opfs_ops;

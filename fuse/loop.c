@@ -17,13 +17,23 @@
  * The loop returns once every thread has seen the session end: the
  * kernel ends it when the mount goes (every blocked read then fails with
  * ENODEV), and opfs_exit ends it for threads that are not blocked.
+ *
+ * Every reply goes out through loop_writev, libfuse's custom writev:
+ * a reply to a request that came over io_uring goes into its ring entry
+ * (ring.c), the rest to /dev/fuse.  It also accepts FUSE_OVER_IO_URING
+ * in the INIT reply when the kernel offers it and the rings could be
+ * made, since libfuse 3.14 would not.
  */
 #include "config.h"
 
+#include <sys/uio.h>
 #include <linux/fuse.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "fs.h"
 #include "opfs.h"
@@ -31,6 +41,20 @@
 #ifndef FUSE_TMPFILE
 #define FUSE_TMPFILE	51
 #endif
+#define INIT_EXT	(1U << 30)	/* FUSE_INIT_EXT: flags2 is there */
+#define INIT2_URING	(1U << 9)	/* FUSE_OVER_IO_URING >> 32 */
+
+/* The head of fuse_init_in and fuse_init_out (protocol 7.36 and later). */
+struct init_in {
+	uint32_t	 major, minor, max_readahead, flags, flags2;
+};
+struct init_out {
+	uint32_t	 major, minor, max_readahead, flags;
+	uint16_t	 max_background, congestion_threshold;
+	uint32_t	 max_write, time_gran;
+	uint16_t	 max_pages, map_alignment;
+	uint32_t	 flags2;
+};
 
 #define LOOP_MAX_THREADS	64
 #define LOOP_MAX_IDLE		10
@@ -42,6 +66,7 @@ struct worker {
 };
 
 struct loop {
+	struct fs	*fs;
 	struct fuse_session *se;
 	pthread_mutex_t	 lock;
 	pthread_cond_t	 ended;		/* a worker joined the ended list */
@@ -52,6 +77,8 @@ struct loop {
 };
 
 static __thread int tmpfile_request;
+static __thread int init_offers_ring;	/* this thread serves an INIT
+					   that offers io_uring */
 
 int
 loop_tmpfile(void)
@@ -60,6 +87,136 @@ loop_tmpfile(void)
 }
 
 static void	*work(void *);
+
+static int
+ring_offered(const struct init_in *in)
+{
+	return in->major == 7 && (in->flags & INIT_EXT) &&
+	    (in->flags2 & INIT2_URING);
+}
+
+/* Hand one request to libfuse, FUSE_TMPFILE relabelled. */
+void
+loop_process(struct fuse_session *se, struct fuse_buf *buf)
+{
+	struct fuse_in_header *in = buf->mem;
+
+	tmpfile_request = !(buf->flags & FUSE_BUF_IS_FD) &&
+	    in->opcode == FUSE_TMPFILE;
+	if (tmpfile_request)
+		in->opcode = FUSE_CREATE;
+	fuse_session_process_buf(se, buf);
+	tmpfile_request = 0;
+}
+
+/*
+ * The INIT reply about to go out: make the rings, and accept the kernel's
+ * offer if that worked.  The payload buffers must hold the largest
+ * request or reply the reply allows.
+ */
+static void
+accept_ring(struct fs *fs, struct iovec *iov, int count)
+{
+	struct fuse_out_header *out = iov[0].iov_base;
+	struct init_out *io;
+	size_t payload, page = (size_t)sysconf(_SC_PAGESIZE);
+
+	if (count != 2 || out->error != 0 ||
+	    iov[1].iov_len < sizeof(struct init_out))
+		return;
+	io = iov[1].iov_base;
+	if (!(io->flags & INIT_EXT))
+		return;
+	payload = io->max_write;
+	if (payload < (size_t)io->max_pages * page)
+		payload = (size_t)io->max_pages * page;
+	if (payload < 8192)
+		payload = 8192;		/* FUSE_MIN_READ_BUFFER */
+	if ((fs->rings = rings_new(fs->se, fuse_session_fd(fs->se),
+	    payload)) == NULL)
+		return;
+	io->flags2 |= INIT2_URING;
+}
+
+static ssize_t
+loop_writev(int fd, struct iovec *iov, int count, void *data)
+{
+	struct fs *fs = data;
+	ssize_t n;
+	int i;
+
+	if (ring_reply(iov, count)) {
+		for (n = 0, i = 0; i < count; i++)
+			n += iov[i].iov_len;
+		return n;
+	}
+	if (!init_offers_ring)
+		return writev(fd, iov, count);
+	accept_ring(fs, iov, count);
+	n = writev(fd, iov, count);
+	if (fs->rings != NULL)
+		rings_go(fs->rings, n != -1);
+	return n;
+}
+
+static ssize_t
+loop_read(int fd, void *buf, size_t len, void *data)
+{
+	return read(fd, buf, len);
+}
+
+/*
+ * A reply spliced from a file: libfuse has put the header and the data
+ * in a pipe.  For a ring request, read them out into its entry.
+ */
+static ssize_t
+loop_splice_send(int in, off_t *inoff, int out, off_t *outoff, size_t len,
+    unsigned flags, void *data)
+{
+	struct fuse_out_header oh;
+	struct iovec iov[2];
+	size_t room;
+	ssize_t n, got;
+
+	if ((iov[1].iov_base = ring_space(&room)) == NULL)
+		return splice(in, inoff, out, outoff, len, flags);
+	if (len < sizeof(oh) || len - sizeof(oh) > room) {
+		errno = EINVAL;
+		return -1;
+	}
+	for (got = 0; got < (ssize_t)sizeof(oh); got += n)
+		if ((n = read(in, (char *)&oh + got, sizeof(oh) - got)) <= 0)
+			return -1;
+	for (got = 0; got < (ssize_t)(len - sizeof(oh)); got += n)
+		if ((n = read(in, (char *)iov[1].iov_base + got,
+		    len - sizeof(oh) - got)) <= 0)
+			return -1;
+	iov[0].iov_base = &oh;
+	iov[0].iov_len = sizeof(oh);
+	iov[1].iov_len = got;
+	if (!ring_reply(iov, 2)) {
+		errno = EIO;
+		return -1;
+	}
+	return len;
+}
+
+static const struct fuse_custom_io loop_io = {
+	.writev = loop_writev,
+	.read = loop_read,
+	.splice_send = loop_splice_send,
+};
+
+/* Once mounted: every reply through loop_writev. */
+int
+loop_attach(struct fs *fs)
+{
+	int error;
+
+	error = fuse_session_custom_io(fs->se, &loop_io,
+	    fuse_session_fd(fs->se));
+	return error < 0 ? -error : error;
+}
 
 /* Start one more worker, counted as idle.  Called with l->lock held. */
 static int
@@ -123,12 +280,12 @@ work(void *arg)
 		pthread_mutex_unlock(&l->lock);
 
 		in = buf.mem;
-		tmpfile_request = !(buf.flags & FUSE_BUF_IS_FD) &&
-		    in->opcode == FUSE_TMPFILE;
-		if (tmpfile_request)
-			in->opcode = FUSE_CREATE;
-		fuse_session_process_buf(l->se, &buf);
-		tmpfile_request = 0;
+		if (!(buf.flags & FUSE_BUF_IS_FD) && in->opcode == FUSE_INIT &&
+		    (size_t)res >= sizeof(*in) + sizeof(struct init_in))
+			init_offers_ring = l->fs->ring_ok &&
+			    ring_offered((struct init_in *)(in + 1));
+		loop_process(l->se, &buf);
+		init_offers_ring = 0;
 
 		pthread_mutex_lock(&l->lock);
 		if (fuse_session_exited(l->se) || l->nidle >= LOOP_MAX_IDLE)
@@ -145,7 +302,7 @@ int
 opfs_loop(struct opfs *o)
 {
 	struct fs *fs = (struct fs *)o;
-	struct loop l = { .se = fs->se };
+	struct loop l = { .fs = fs, .se = fs->se };
 	struct worker *w;
 	int error;
 
@@ -170,6 +327,9 @@ opfs_loop(struct opfs *o)
 	pthread_mutex_unlock(&l.lock);
 	pthread_cond_destroy(&l.ended);
 	pthread_mutex_destroy(&l.lock);
+	/* The mount is gone: every ring entry has ended with ENOTCONN. */
+	rings_free(fs->rings);
+	fs->rings = NULL;
 	fuse_session_reset(fs->se);
 	if (error != 0) {
 		errno = error;

@@ -33,6 +33,7 @@ struct options {
 	char	*maxfds;
 	char	*owners;
 	int	 nosync;
+	int	 noring;
 };
 
 #define OPT(t, p) { t, offsetof(struct options, p), 1 }
@@ -44,6 +45,7 @@ static const struct fuse_opt option_spec[] = {
 	OPT("maxfds=%s", maxfds),
 	OPT("owners=%s", owners),
 	{ "volatile", offsetof(struct options, nosync), 1 },
+	{ "nouring", offsetof(struct options, noring), 1 },
 	FUSE_OPT_END
 };
 
@@ -52,7 +54,7 @@ usage(FILE *fp)
 {
 	fprintf(fp, "usage: overpackfs [-f] [-d] -o lowerdir=DIR,upperdir=DIR,"
 	    "workdir=DIR[,timeout=SEC][,maxfds=N]\n"
-	    "\t\t  [,owners=host|xattr][,volatile] MOUNTPOINT\n");
+	    "\t\t  [,owners=host|xattr][,volatile][,nouring] MOUNTPOINT\n");
 }
 
 /* The base: a read-only clone of its mount tree where we may make one. */
@@ -233,6 +235,7 @@ main(int argc, char *argv[])
 		}
 	}
 	cfg.nosync = opts.nosync;
+	cfg.noring = opts.noring;
 	if ((fs = opfs_new(&cfg, &args)) == NULL && errno == EUCLEAN) {
 		fprintf(stderr, "overpackfs: upperdir '%s' was being written "
 		    "by a volatile mount when the machine went down, so writes "

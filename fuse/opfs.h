@@ -43,6 +43,8 @@ struct opfs_config {
 	int		 nosync;	/* volatile: copy-ups and fsync(2)
 					   never wait for the disk; see
 					   opfs_finish */
+	int		 noring;	/* /dev/fuse only, even where the
+					   kernel offers io_uring */
 	struct opfs_trace *trace;	/* access log, or NULL; the caller's */
 	struct opfs_filter *filter;	/* base objects shown, or NULL for
 					   all; the caller's */

@@ -379,6 +379,22 @@ recv_fds(int sock, int *fds, int n)
 /* overpack doctor                                                    */
 /* ------------------------------------------------------------------ */
 
+#define FUSE_RING_PARAM	"/sys/module/fuse/parameters/enable_uring"
+
+/* Does the kernel offer FUSE over io_uring?  1, 0 (off), or -1 (none). */
+static int
+fuse_ring(void)
+{
+	FILE *fp;
+	int c;
+
+	if ((fp = fopen(FUSE_RING_PARAM, "r")) == NULL)
+		return -1;
+	c = getc(fp);
+	fclose(fp);
+	return c == 'Y' || c == '1';
+}
+
 /* Can this process really make a user namespace?  0, or an errno. */
 static int
 userns_probe(void)
@@ -419,7 +435,7 @@ cmd_doctor(int argc, char *argv[])
 	struct utsname u;
 	struct idmap m;
 	const char *why;
-	int root, uerr, ferr = 0, fuseok, nsok;
+	int root, uerr, ferr = 0, fuseok, nsok, ring;
 
 	if (argc > 1) {
 		if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") ==
@@ -465,6 +481,12 @@ cmd_doctor(int argc, char *argv[])
 	    "outside the map and device nodes are recorded" : "no user "
 	    "notification (kernel 5.0 or later): chown to ids outside the "
 	    "map fails with EINVAL, mknod of a device with EPERM");
+	ring = fuse_ring();
+	line("FUSE over io_uring", ring > 0, "%s", ring > 0 ? "requests are "
+	    "served on the CPU that made them" : ring == 0 ? "off: echo Y >"
+	    FUSE_RING_PARAM " (as root) serves requests on the CPU that "
+	    "made them, much faster on a virtual machine" : "not in this "
+	    "kernel (Linux 6.14 or later)");
 
 	printf("%-21s", "overpack run");
 	if (!fuseok)
