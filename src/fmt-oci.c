@@ -10,13 +10,13 @@
  * Parent directories come before their whiteouts.  The layer's diff_id,
  * the sha256 of the uncompressed tar, is printed ("sha256:HEX") and
  * written to FILE.diffid.  oci+gzip compresses the same tar with zlib
- * (no time stamp, no name in the gzip header), so that both are
- * deterministic.
+ * in a thread of its own (gzpipe.c; no time stamp, no name in the gzip
+ * header), so that both are deterministic.
  */
 #include "config.h"
 
 #include <err.h>
-#include <stdint.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,6 +26,7 @@
 #include "overpack.h"
 #include "digest.h"
 #include "fmt.h"
+#include "gzpipe.h"
 
 #define WH_PREFIX	".wh."
 #define WH_OPAQUE	".wh..wh..opq"
@@ -59,94 +60,59 @@ oci_setup(struct archive *a)
 	return 0;
 }
 
-struct gz {
-	int		 fd;		/* the output, compressed */
-	struct sha256	 sha;
-	z_stream	 z;
-	int		 fail;
-	unsigned char	 out[65536];
+/* Where the tar goes past the copy: into the hash, and gzip if asked. */
+struct oci_out {
+	struct sha256	 sha;		/* of the uncompressed tar */
+	struct gzpipe	*gz;		/* or NULL: the copy writes the tar */
+	int		 err;		/* first gzip write error, or 0 */
 };
 
 static void
-hash_chunk(void *arg, const void *buf, size_t n)
+oci_chunk(void *arg, const void *buf, size_t n)
 {
-	struct gz *g = arg;
+	struct oci_out *o = arg;
 
-	sha256_update(&g->sha, buf, n);
-}
-
-/* Deflate what zlib holds and write it out. */
-static int
-gz_flush(struct gz *g, int flush)
-{
-	int zr;
-
-	do {
-		g->z.next_out = g->out;
-		g->z.avail_out = sizeof(g->out);
-		zr = deflate(&g->z, flush);
-		if (zr == Z_STREAM_ERROR ||
-		    writeall(g->fd, g->out,
-		    sizeof(g->out) - g->z.avail_out) == -1)
-			return -1;
-	} while (g->z.avail_out == 0 ||
-	    (flush == Z_FINISH && zr != Z_STREAM_END));
-	return 0;
-}
-
-static void
-gz_chunk(void *arg, const void *buf, size_t n)
-{
-	struct gz *g = arg;
-
-	sha256_update(&g->sha, buf, n);
-	if (g->fail)
-		return;
-	g->z.next_in = (Bytef *)(uintptr_t)buf;
-	g->z.avail_in = n;
-	if (gz_flush(g, Z_NO_FLUSH) == -1)
-		g->fail = 1;
+	sha256_update(&o->sha, buf, n);
+	if (o->gz != NULL && o->err == 0 && gz_write(o->gz, buf, n) == -1)
+		o->err = errno;
 }
 
 static int
 finish(struct fmt_job *job, int gzip)
 {
-	struct gz *g;
+	struct oci_out o = { .gz = NULL };
 	char hex[65];
-	int out = job->out, r, st = EXIT_RUNFAIL;
+	int out = job->out, r;
 
-	g = xcalloc(1, sizeof(*g));
-	g->fd = job->out;
-	sha256_init(&g->sha);
-	if (!gzip) {
-		if (fmt_copy(job, hash_chunk, g) == -1)
-			goto out;
-	} else {
-		if (deflateInit2(&g->z, Z_BEST_COMPRESSION, Z_DEFLATED, 31, 8,
-		    Z_DEFAULT_STRATEGY) != Z_OK) {
-			warnx("cannot set up gzip compression");
-			goto out;
+	sha256_init(&o.sha);
+	if (gzip) {
+		if ((o.gz = gz_open(out, Z_BEST_COMPRESSION)) == NULL) {
+			warn("cannot set up gzip compression");
+			return EXIT_RUNFAIL;
 		}
-		/* The copy only hashes; gz_chunk writes the compressed. */
+		/* The copy only hashes; oci_chunk hands the tar to gzip. */
 		job->out = -1;
-		r = fmt_copy(job, gz_chunk, g);
-		if (r == 0 && (g->fail || gz_flush(g, Z_FINISH) == -1)) {
+	}
+	r = fmt_copy(job, oci_chunk, &o);
+	job->out = out;
+	if (o.gz != NULL) {
+		if (r == -1 || o.err != 0)
+			gz_abort(o.gz);
+		else if (gz_close(o.gz) == -1)
+			o.err = errno;
+		if (r == 0 && o.err != 0) {
+			errno = o.err;
 			warn("cannot write '%s'", job->output);
 			r = -1;
 		}
-		job->out = out;
-		deflateEnd(&g->z);
-		if (r == -1)
-			goto out;
 	}
-	sha256_hex(&g->sha, hex);
+	if (r == -1)
+		return EXIT_RUNFAIL;
+	sha256_hex(&o.sha, hex);
 	xasprintf(&job->report, "sha256:%s", hex);
 	xasprintf(&job->side_data, "sha256:%s\n", hex);
 	job->side_suffix = ".diffid";
-	st = 0;
-out:
-	free(g);
-	return st;
+	return 0;
 }
 
 static int
