@@ -49,6 +49,7 @@ int	 utf8len(const unsigned char *s);
 /* Write all of buf, across short writes; 0 or -1. */
 int	 writeall(int fd, const void *buf, size_t len);
 /* Did the machine lose the session writing upper?  1 (and the mark), 0. */
+char	*upper_workdir(const char *upper);
 int	 upper_lost(const char *upper, char **mark);
 
 #endif

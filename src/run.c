@@ -40,7 +40,6 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <getopt.h>
-#include <libgen.h>
 #include <limits.h>
 #include <poll.h>
 #include <pthread.h>
@@ -150,13 +149,13 @@ resolve_dir(const char *what, const char *p)
 /*
  * Without -u: a fresh session directory holding upper/ and work/.  With
  * -u DIR: DIR (created if missing, continued if not) and its work dir
- * dirname(DIR)/.basename(DIR).work.
+ * upper_workdir(DIR), dirname(DIR)/.basename(DIR).work.
  */
 static int
 make_dirs(struct run *r, const char *updir)
 {
 	const char *tmp;
-	char *s, *d, *b, *p;
+	char *s, *p;
 
 	if (updir == NULL) {
 		if ((tmp = getenv("TMPDIR")) == NULL || *tmp == '\0')
@@ -185,12 +184,7 @@ make_dirs(struct run *r, const char *updir)
 	}
 	if ((r->upper = resolve_dir("upper layer", updir)) == NULL)
 		return -1;
-	d = xstrdup(r->upper);
-	b = xstrdup(r->upper);
-	xasprintf(&p, "%s/.%s.work", strcmp(dirname(d), "/") ? d : "",
-	    basename(b));
-	free(d);
-	free(b);
+	p = upper_workdir(r->upper);
 	if (mkdir(p, 0700) == -1 && errno != EEXIST) {
 		warn("cannot create the work directory '%s'", p);
 		free(p);

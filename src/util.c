@@ -180,34 +180,49 @@ fputname(const char *name, FILE *fp)
 }
 
 /*
+ * The work directory overpack run -u keeps for the upper layer upper:
+ * .NAME.work beside it.  Allocated.
+ */
+char *
+upper_workdir(const char *upper)
+{
+	char *copy, *slash, *p;
+	size_t len;
+
+	copy = xstrdup(upper);
+	for (len = strlen(copy); len > 1 && copy[len - 1] == '/'; len--)
+		copy[len - 1] = '\0';
+	if ((slash = strrchr(copy, '/')) == NULL)
+		xasprintf(&p, "./.%s.work", copy);
+	else {
+		*slash = '\0';		/* "" for a directory in / */
+		xasprintf(&p, "%s/.%s.work", copy, slash + 1);
+	}
+	free(copy);
+	return p;
+}
+
+/*
  * Was upper last written by a volatile session (overpack run's) that the
  * machine lost?  Its work directory is looked for where overpack run keeps
- * it: .NAME.work beside it, or work/ beside a session's upper/.  1 (the
- * mark's path in *mark, to free), or 0.
+ * it: upper_workdir's, or work/ beside a session's upper/.  1 (the mark's
+ * path in *mark, to free), or 0.
  */
 int
 upper_lost(const char *upper, char **mark)
 {
-	char *copy, *slash, *name, *work[2] = { NULL, NULL };
-	const char *dir;
+	static const char session[] = "/.upper.work";
+	char *work[2] = { NULL, NULL };
 	size_t len;
 	int i, fd, lost = 0;
 
 	*mark = NULL;
-	copy = xstrdup(upper);
-	for (len = strlen(copy); len > 1 && copy[len - 1] == '/'; len--)
-		copy[len - 1] = '\0';
-	if ((slash = strrchr(copy, '/')) == NULL) {
-		dir = ".";
-		name = copy;
-	} else {
-		*slash = '\0';
-		dir = slash == copy ? "/" : copy;
-		name = slash + 1;
-	}
-	xasprintf(&work[0], "%s/.%s.work", dir, name);
-	if (strcmp(name, "upper") == 0)
-		xasprintf(&work[1], "%s/work", dir);
+	work[0] = upper_workdir(upper);
+	len = strlen(work[0]);
+	if (len >= sizeof(session) - 1 &&
+	    strcmp(work[0] + len - (sizeof(session) - 1), session) == 0)
+		xasprintf(&work[1], "%.*s/work",
+		    (int)(len - (sizeof(session) - 1)), work[0]);
 	for (i = 0; i < 2 && !lost; i++) {
 		if (work[i] == NULL || (fd = open(work[i], O_RDONLY |
 		    O_DIRECTORY | O_CLOEXEC)) == -1)
@@ -220,6 +235,5 @@ upper_lost(const char *upper, char **mark)
 	}
 	free(work[0]);
 	free(work[1]);
-	free(copy);
 	return lost;
 }
