@@ -262,7 +262,6 @@ int
 opfs_mount(struct opfs *o, const char *mountpoint)
 {
 	struct fs *fs = (struct fs *)o;
-
 	int error;
 
 	if (fuse_session_mount(fs->se, mountpoint) != 0) {

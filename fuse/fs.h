@@ -279,7 +279,6 @@ void		 loop_process(struct fuse_session *, struct fuse_buf *);
 /* ring.c */
 struct rings	*rings_new(struct fuse_session *, int fd, size_t payload);
 void		 rings_go(struct rings *, int ok);
-void		 rings_join(struct rings *);
 void		 rings_free(struct rings *);
 int		 ring_reply(const struct iovec *, int);
 void		*ring_space(size_t *);

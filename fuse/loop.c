@@ -165,6 +165,21 @@ loop_read(int fd, void *buf, size_t len, void *data)
 	return read(fd, buf, len);
 }
 
+/* Read exactly len bytes: 0, or -1 with errno (EIO at an early end). */
+static int
+read_full(int fd, void *buf, size_t len)
+{
+	ssize_t n;
+
+	for (; len > 0; len -= n, buf = (char *)buf + n)
+		if ((n = read(fd, buf, len)) <= 0) {
+			if (n == 0)
+				errno = EIO;
+			return -1;
+		}
+	return 0;
+}
+
 /*
  * A reply spliced from a file: libfuse has put the header and the data
  * in a pipe.  For a ring request, read them out into its entry.
@@ -176,7 +191,6 @@ loop_splice_send(int in, off_t *inoff, int out, off_t *outoff, size_t len,
 	struct fuse_out_header oh;
 	struct iovec iov[2];
 	size_t room;
-	ssize_t n, got;
 
 	if ((iov[1].iov_base = ring_space(&room)) == NULL)
 		return splice(in, inoff, out, outoff, len, flags);
@@ -184,16 +198,12 @@ loop_splice_send(int in, off_t *inoff, int out, off_t *outoff, size_t len,
 		errno = EINVAL;
 		return -1;
 	}
-	for (got = 0; got < (ssize_t)sizeof(oh); got += n)
-		if ((n = read(in, (char *)&oh + got, sizeof(oh) - got)) <= 0)
-			return -1;
-	for (got = 0; got < (ssize_t)(len - sizeof(oh)); got += n)
-		if ((n = read(in, (char *)iov[1].iov_base + got,
-		    len - sizeof(oh) - got)) <= 0)
-			return -1;
+	if (read_full(in, &oh, sizeof(oh)) == -1 ||
+	    read_full(in, iov[1].iov_base, len - sizeof(oh)) == -1)
+		return -1;
 	iov[0].iov_base = &oh;
 	iov[0].iov_len = sizeof(oh);
-	iov[1].iov_len = got;
+	iov[1].iov_len = len - sizeof(oh);
 	if (!ring_reply(iov, 2)) {
 		errno = EIO;
 		return -1;

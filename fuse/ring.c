@@ -320,7 +320,7 @@ rings_go(struct rings *rs, int ok)
 	pthread_mutex_unlock(&rs->lock);
 }
 
-void
+static void
 rings_join(struct rings *rs)
 {
 	unsigned i;
